@@ -1,0 +1,63 @@
+"""contact-prefs: set messenger contact preferences in bulk, safely.
+
+The core (types, rules, :func:`plan`) does no I/O; stores come from plugins
+and are opened with :func:`open_store`.
+"""
+
+from .batch import run_batch
+from .changes import Change, ChangeSet, PointUpdate, Skip
+from .enums import Method, Mode, Reason, Setting, SkipReason, Source
+from .errors import (
+    ConflictError,
+    ContactPrefsError,
+    SnapshotError,
+    SpecError,
+    StoreError,
+    UnknownBatchError,
+    UnknownStoreError,
+)
+from .hookspecs import hookimpl
+from .planning import plan
+from .plugins import Plugins, open_store
+from .reasons import ReasonSet
+from .records import ContactPoint, DistrictAssignment, Enrollment, HouseholdMember, Person, Relationship
+from .snapshot import Snapshot
+from .spec import BatchSpec
+from .store import BatchRecord, Receipt, Store
+
+__all__ = [
+    "BatchRecord",
+    "BatchSpec",
+    "Change",
+    "ChangeSet",
+    "ConflictError",
+    "ContactPoint",
+    "ContactPrefsError",
+    "DistrictAssignment",
+    "Enrollment",
+    "HouseholdMember",
+    "Method",
+    "Mode",
+    "Person",
+    "Plugins",
+    "PointUpdate",
+    "Reason",
+    "ReasonSet",
+    "Receipt",
+    "Relationship",
+    "Setting",
+    "Skip",
+    "SkipReason",
+    "Snapshot",
+    "SnapshotError",
+    "Source",
+    "SpecError",
+    "Store",
+    "StoreError",
+    "UnknownBatchError",
+    "UnknownStoreError",
+    "hookimpl",
+    "open_store",
+    "plan",
+    "run_batch",
+]

@@ -1,0 +1,30 @@
+"""run_batch: snapshot, plan and commit, planning again when the district moved underneath."""
+
+from __future__ import annotations
+
+from .changes import ChangeSet
+from .errors import ConflictError
+from .planning import plan
+from .spec import BatchSpec
+from .store import Receipt, Store
+
+TRIES = 3
+
+
+def run_batch(store: Store, spec: BatchSpec, *, actor: str, dry_run: bool = False) -> tuple[ChangeSet, Receipt | None]:
+    """Plan ``spec`` against ``store`` and, unless ``dry_run``, commit it.
+
+    A commit that meets a conflict (a parent's edit since the snapshot) wrote
+    nothing, so the batch is planned again from a fresh snapshot; after
+    ``TRIES`` attempts the last ``ConflictError`` is raised.
+    """
+    for attempt in range(1, TRIES + 1):
+        changeset = plan(spec, store.snapshot(spec))
+        if dry_run:
+            return changeset, None
+        try:
+            return changeset, store.commit(changeset, actor=actor)
+        except ConflictError:
+            if attempt == TRIES:
+                raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,66 @@
+"""The exceptions the library raises.  Every one is a :class:`ContactPrefsError`.
+
+Messages repeat the offending value, say what was wrong and list the valid
+choices where there are any.  They name ids and methods, never an address:
+phone numbers and e-mail addresses are personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .changes import Change
+
+
+class ContactPrefsError(Exception):
+    """The base of every error this library raises on purpose."""
+
+
+class SpecError(ContactPrefsError, ValueError):
+    """A batch spec that must not run: an unknown reason, a forbidden setting..."""
+
+
+class SnapshotError(ContactPrefsError, ValueError):
+    """A snapshot that contradicts itself, such as two points with one key."""
+
+
+class StoreError(ContactPrefsError):
+    """A store that cannot be opened or used: unreadable, read-only, too new..."""
+
+
+class UnknownStoreError(ContactPrefsError, LookupError):
+    """A store URL whose scheme no installed backend serves."""
+
+    def __init__(self, url: str, schemes: Iterable[str]) -> None:
+        self.url = url
+        self.schemes = tuple(sorted(schemes))
+        scheme = url.partition(":")[0]
+        super().__init__(
+            f"no store backend serves the scheme {scheme!r} of {url!r}; "
+            f"registered schemes: {', '.join(self.schemes) or '(none)'}"
+        )
+
+
+class UnknownBatchError(ContactPrefsError, LookupError):
+    """A batch id that is not in the store's history."""
+
+
+class ConflictError(ContactPrefsError):
+    """Stored points changed since the batch was planned; nothing was written.
+
+    ``conflicts`` lists every change whose point no longer matches what the
+    plan saw (a parent's portal edit, a concurrent batch, a deleted point).
+    """
+
+    def __init__(self, conflicts: Sequence[Change], message: str = "") -> None:
+        self.conflicts = tuple(conflicts)
+        points = sorted({(c.owner_id, c.method.value) for c in self.conflicts})
+        shown = ", ".join(f"{owner} {method}" for owner, method in points[:5])
+        more = f" and {len(points) - 5} more" if len(points) > 5 else ""
+        super().__init__(
+            message
+            or f"{len(points)} contact point(s) changed since the batch was planned "
+            f"({shown}{more}); nothing was written: plan again"
+        )

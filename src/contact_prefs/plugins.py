@@ -1,0 +1,117 @@
+"""The plugin system: a plugin manager per use, and ``open_store`` on top of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+import attrs
+import pluggy
+
+from . import hookspecs
+from .changes import ChangeSet
+from .errors import ContactPrefsError, UnknownStoreError
+from .hookspecs import StoreFactory
+from .snapshot import Snapshot
+from .spec import BatchSpec
+from .store import BatchRecord, Receipt, Store
+
+
+@attrs.define
+class Plugins:
+    """A typed facade over pluggy's manager: the hooks, and the store registry they fill."""
+
+    manager: pluggy.PluginManager
+
+    @classmethod
+    def load(cls, extra: Iterable[object] = ()) -> Plugins:
+        """Plugins from the ``contact_prefs`` entry points, plus ``extra`` plugin objects."""
+        manager = pluggy.PluginManager(hookspecs.PROJECT)
+        manager.add_hookspecs(hookspecs)
+        manager.load_setuptools_entrypoints(hookspecs.PROJECT)
+        for plugin in extra:
+            manager.register(plugin)
+        manager.check_pending()
+        return cls(manager)
+
+    def stores(self) -> dict[str, StoreFactory]:
+        """URL scheme -> store factory, from every plugin's ``contact_prefs_register_stores``."""
+        factories: dict[str, StoreFactory] = {}
+        owners: dict[str, str] = {}
+        for impl in self.manager.hook.contact_prefs_register_stores.get_hookimpls():
+
+            def register(scheme: str, factory: StoreFactory, plugin: str = impl.plugin_name) -> None:
+                if scheme in owners:
+                    raise ContactPrefsError(
+                        f"the store scheme {scheme!r} is registered by two plugins: {owners[scheme]!r} and {plugin!r}"
+                    )
+                owners[scheme] = plugin
+                factories[scheme] = factory
+
+            impl.function(register=register)
+        return factories
+
+    def open_store(self, url: str) -> Store:
+        scheme = url.partition("://")[0] if "://" in url else ""
+        factories = self.stores()
+        if scheme not in factories:
+            raise UnknownStoreError(url, factories)
+        return ObservedStore(factories[scheme](url), self.manager.hook)
+
+
+def open_store(url: str) -> Store:
+    """Open the store at ``url`` with the backend registered for its scheme.
+
+    ``memory://`` is a fresh empty store; ``sqlite:///path/to/file.db`` a SQLite
+    file (created if missing); ``sqlite://`` a private in-memory database.
+    Observers (``contact_prefs_after_commit``) hear of its commits and undos.
+    """
+    return Plugins.load().open_store(url)
+
+
+@attrs.define
+class ObservedStore:
+    """A store whose commits and undos are announced to the ``after_commit`` hook.
+
+    Everything else is the backend's own: other attributes pass through.
+    """
+
+    inner: Store
+    hook: Any = attrs.field(repr=False)
+
+    def load(self, snapshot: Snapshot, *, remove: Snapshot | None = None, keep_preferences: bool = False) -> None:
+        self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences)
+
+    def dump(self) -> Snapshot:
+        return self.inner.dump()
+
+    def snapshot(self, spec: BatchSpec) -> Snapshot:
+        return self.inner.snapshot(spec)
+
+    def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
+        return self._announce(self.inner.commit(changeset, actor=actor))
+
+    def undo(self, batch_id: str, *, actor: str) -> Receipt:
+        return self._announce(self.inner.undo(batch_id, actor=actor))
+
+    def history(self) -> tuple[BatchRecord, ...]:
+        return self.inner.history()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __enter__(self) -> ObservedStore:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def _announce(self, receipt: Receipt) -> Receipt:
+        self.hook.contact_prefs_after_commit(store=self.inner, receipt=receipt)
+        return receipt

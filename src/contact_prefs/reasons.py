@@ -1,0 +1,102 @@
+"""ReasonSet: an immutable set of reasons, backed by one small int.
+
+A district holds about a million contact points, each with two reason sets.
+There are only 256 possible sets, so every set is interned: a contact point
+holds a pointer, not a container, and comparing two sets is one identity check.
+The bit layout (one bit per reason, in ``Reason`` order) is also how the
+original system stores a messenger column, so stores can keep the mask as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Set
+from typing import Any, ClassVar
+
+from .enums import Reason
+
+_ALL_MASK = (1 << len(Reason)) - 1
+
+
+class ReasonSet(Set[Reason]):
+    """An immutable set of :class:`Reason`, iterated in ``Reason`` order."""
+
+    __slots__ = ("_mask",)
+    _mask: int
+    _interned: ClassVar[list[ReasonSet]] = []
+
+    def __new__(cls, reasons: Iterable[Reason | str] = ()) -> ReasonSet:
+        if isinstance(reasons, ReasonSet):
+            return reasons
+        mask = 0
+        for reason in reasons:
+            mask |= Reason(reason).bit
+        return cls.from_mask(mask)
+
+    @classmethod
+    def from_mask(cls, mask: int) -> ReasonSet:
+        """The set whose bits are ``mask`` (bit *i* is the *i*-th reason)."""
+        try:
+            return cls._interned[mask]
+        except (IndexError, TypeError):
+            raise ValueError(f"not a reason mask: {mask!r} (expected an int from 0 to {_ALL_MASK})") from None
+
+    @classmethod
+    def all(cls) -> ReasonSet:
+        return cls._interned[_ALL_MASK]
+
+    @property
+    def mask(self) -> int:
+        return self._mask
+
+    def __contains__(self, reason: object) -> bool:
+        return isinstance(reason, Reason) and bool(self._mask & reason.bit)
+
+    def __iter__(self) -> Iterator[Reason]:
+        mask = self._mask
+        return (reason for reason in Reason if mask & reason.bit)
+
+    def __len__(self) -> int:
+        return self._mask.bit_count()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ReasonSet):
+            return self is other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return self._mask
+
+    # The Set mixins would rebuild sets one reason at a time; masks do it in one step.
+    def __and__(self, other: Any) -> ReasonSet:
+        return ReasonSet.from_mask(self._mask & ReasonSet(other)._mask)
+
+    def __or__(self, other: Any) -> ReasonSet:
+        return ReasonSet.from_mask(self._mask | ReasonSet(other)._mask)
+
+    def __sub__(self, other: Any) -> ReasonSet:
+        return ReasonSet.from_mask(self._mask & ~ReasonSet(other)._mask)
+
+    def __xor__(self, other: Any) -> ReasonSet:
+        return ReasonSet.from_mask(self._mask ^ ReasonSet(other)._mask)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ReasonSet.from_mask, (self._mask,))
+
+    def __copy__(self) -> ReasonSet:
+        return self
+
+    def __deepcopy__(self, memo: object) -> ReasonSet:
+        return self
+
+    def __repr__(self) -> str:
+        return f"ReasonSet({{{', '.join(reason.name for reason in self)}}})"
+
+
+def _intern_all() -> None:
+    for mask in range(_ALL_MASK + 1):
+        instance = object.__new__(ReasonSet)
+        instance._mask = mask
+        ReasonSet._interned.append(instance)
+
+
+_intern_all()

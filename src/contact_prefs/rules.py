@@ -1,0 +1,182 @@
+"""The rules of the Contact Preferences Batch, each in one place and named after itself.
+
+The seed's words, for reference:
+
+* "The tool looks for Enrollments in the selected school/calendar to determine
+  the set of guardians which are updated."  -> :func:`students_in_scope`,
+  :func:`messenger_contacts_of`
+* "When updating Census/Staff, staff members must have a district assignment."
+  -> :func:`census_recipients`
+* "The guardians must also have a phone number or email address saved in order
+  for the Contact Reason option(s) to be enabled."  -> :func:`points_of`
+* "Staff ... is applicable only to those individuals who have a District
+  Assignments record."  -> :func:`staff_reason_applies`
+* "Household phone preferences apply to all active members of this household
+  ... regardless of the mode selected."  -> :func:`points_of`, :func:`affected_people`
+* "If parents have set preferences through the Campus Portal, this wizard may
+  overwrite those settings."  -> :func:`decide` (unless ``keep_portal``)
+* A revoked consent is honoured: a batch never switches a reason back on
+  there.  -> :func:`decide`
+
+:class:`District` indexes a snapshot once, for one day, so that every rule is
+a dictionary or set look-up.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from functools import cached_property
+
+from .enums import Method, Reason, SkipReason, Source
+from .records import ContactPoint
+from .snapshot import Snapshot
+from .spec import BatchSpec
+
+STAFF_BIT = Reason.STAFF.bit
+
+
+class District:
+    """A snapshot indexed for one day.  Each index is built on first use."""
+
+    def __init__(self, snapshot: Snapshot, day: datetime.date) -> None:
+        self.snapshot = snapshot
+        self.day = day
+
+    @cached_property
+    def person_ids(self) -> frozenset[str]:
+        return frozenset(person.id for person in self.snapshot.persons)
+
+    @cached_property
+    def assigned(self) -> frozenset[str]:
+        """People with a District Assignment active on the day."""
+        day = self.day
+        return frozenset(a.person_id for a in self.snapshot.assignments if a.is_active(day))
+
+    @cached_property
+    def messenger_contacts(self) -> dict[str, list[str]]:
+        """Student id -> contact ids of relationships with the Messenger flag."""
+        contacts: dict[str, list[str]] = {}
+        for link in self.snapshot.relationships:
+            if link.messenger:
+                contacts.setdefault(link.student_id, []).append(link.contact_id)
+        return contacts
+
+    @cached_property
+    def households_of(self) -> dict[str, set[str]]:
+        """Person id -> households where the person is an active member on the day."""
+        households: dict[str, set[str]] = {}
+        for household_id, person_id in self.active_memberships:
+            households.setdefault(person_id, set()).add(household_id)
+        return households
+
+    @cached_property
+    def members_of(self) -> dict[str, frozenset[str]]:
+        """Household id -> its active members on the day (one shared frozenset each)."""
+        members: dict[str, set[str]] = {}
+        for household_id, person_id in self.active_memberships:
+            members.setdefault(household_id, set()).add(person_id)
+        return {household_id: frozenset(people) for household_id, people in members.items()}
+
+    @cached_property
+    def active_memberships(self) -> list[tuple[str, str]]:
+        day = self.day
+        return [(m.household_id, m.person_id) for m in self.snapshot.household_members if m.is_active(day)]
+
+    @cached_property
+    def saved_points(self) -> dict[str, list[ContactPoint]]:
+        """Owner id -> its points with something saved (an empty address cannot be set)."""
+        points: dict[str, list[ContactPoint]] = {}
+        for point in self.snapshot.contact_points:
+            if point.address:
+                points.setdefault(point.owner_id, []).append(point)
+        return points
+
+
+def students_in_scope(spec: BatchSpec, district: District) -> set[str]:
+    """Students with an enrollment active on ``as_of`` in the selected school and
+    calendar (``None`` means all), narrowed by the ad hoc student filter."""
+    day, school, calendar = district.day, spec.school_id, spec.calendar_id
+    students = {
+        e.student_id
+        for e in district.snapshot.enrollments
+        if (school is None or e.school_id == school)
+        and (calendar is None or e.calendar_id == calendar)
+        and e.is_active(day)
+    }
+    if spec.filter_ids is not None:
+        students &= spec.filter_ids
+    return students
+
+
+def messenger_contacts_of(students: Iterable[str], district: District) -> set[str]:
+    """Everyone linked to these students by a relationship with the Messenger flag."""
+    contacts = district.messenger_contacts
+    return {contact for student in students for contact in contacts.get(student, ())}
+
+
+def census_recipients(spec: BatchSpec, district: District) -> tuple[set[str], list[tuple[str, SkipReason]]]:
+    """The census filter's people who exist and hold an active District Assignment.
+
+    The others are skipped, each for the first rule it fails, and nothing else
+    happens to them.
+    """
+    recipients: set[str] = set()
+    skipped: list[tuple[str, SkipReason]] = []
+    for person_id in spec.filter_ids or ():
+        if person_id not in district.person_ids:
+            skipped.append((person_id, SkipReason.UNKNOWN_PERSON))
+        elif person_id not in district.assigned:
+            skipped.append((person_id, SkipReason.NO_DISTRICT_ASSIGNMENT))
+        else:
+            recipients.add(person_id)
+    return recipients, skipped
+
+
+def points_of(person_id: str, district: District) -> list[ContactPoint]:
+    """A recipient's own saved points plus the saved household phone of every
+    household where it is an active member."""
+    saved = district.saved_points
+    points = [point for point in saved.get(person_id, ()) if not point.is_household]
+    for household_id in district.households_of.get(person_id, ()):
+        points.extend(point for point in saved.get(household_id, ()) if point.is_household)
+    return points
+
+
+def staff_reason_applies(point: ContactPoint, district: District) -> bool:
+    """Staff messages reach only a person's own points, and only with an active
+    District Assignment; never a household phone."""
+    return not point.is_household and point.owner_id in district.assigned
+
+
+def affected_people(point: ContactPoint, district: District) -> frozenset[str]:
+    """Whose messages change: the owner, or every active member of the household."""
+    if point.is_household:
+        return district.members_of.get(point.owner_id, frozenset())
+    return frozenset((point.owner_id,))
+
+
+def decide(
+    point: ContactPoint, switch_on: int, switch_off: int, keep_portal: bool
+) -> tuple[int, int, SkipReason | None]:
+    """Which reasons to switch on and off at one point (as masks), and why any were held back.
+
+    ``switch_on``/``switch_off`` are the reasons the spec sets ON/OFF that apply
+    here.  Only reasons whose state differs are wanted.  With ``keep_portal`` a
+    point a parent set in the portal is left whole.  At a revoked point nothing
+    is switched on (consent withdrawn is honoured), while switching off goes ahead.
+    """
+    current = point.enabled.mask
+    wanted_on = switch_on & ~current
+    wanted_off = switch_off & current
+    if not (wanted_on or wanted_off):
+        return 0, 0, None
+    if keep_portal and point.source is Source.PORTAL:
+        return 0, 0, SkipReason.PORTAL_PROTECTED
+    if point.revoked and wanted_on:
+        return 0, wanted_off, SkipReason.CONSENT_REVOKED
+    return wanted_on, wanted_off, None
+
+
+METHOD_ORDER = {method: index for index, method in enumerate(Method)}
+SKIP_ORDER = {reason: index for index, reason in enumerate(SkipReason)}

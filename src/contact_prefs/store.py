@@ -1,0 +1,89 @@
+"""The store contract every backend fulfils, and the records a store keeps of its batches."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from .changes import Change, ChangeSet
+from .enums import Method, Reason
+from .snapshot import Snapshot
+from .spec import BatchSpec
+
+Counts = Mapping[tuple[Method, Reason], int]
+
+
+@attrs.frozen(kw_only=True)
+class Receipt:
+    """What a commit or an undo did.  ``counts`` has the shape of ``ChangeSet.counts()``.
+
+    ``undoes`` is the batch id an undo reverted, ``None`` for a commit.
+    """
+
+    batch_id: str
+    actor: str
+    at: datetime.datetime
+    counts: Counts = attrs.field(hash=False)
+    applied: int
+    undoes: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class BatchRecord:
+    """One entry of a store's history: a commit, or the undo of one.
+
+    ``changes`` are the changes as planned (an undo's are the inverse);
+    ``undone_by`` is the id of the undo that reverted this batch, if any.
+    """
+
+    batch_id: str
+    actor: str
+    at: datetime.datetime
+    spec: BatchSpec
+    counts: Counts = attrs.field(hash=False)
+    changes: tuple[Change, ...]
+    undone_by: str | None = None
+    undoes: str | None = None
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where a district's records live.  Open one with :func:`contact_prefs.open_store`.
+
+    Stores are context managers; leaving the block closes them.
+    """
+
+    def load(self, snapshot: Snapshot, *, remove: Snapshot | None = None, keep_preferences: bool = False) -> None:
+        """Atomically delete the records keyed in ``remove``, then upsert every record of ``snapshot`` by key.
+
+        With ``keep_preferences`` an existing contact point keeps its ``enabled``,
+        ``text``, ``source`` and ``revoked``; only its address changes.
+        """
+
+    def dump(self) -> Snapshot:
+        """Everything stored."""
+
+    def snapshot(self, spec: BatchSpec) -> Snapshot:
+        """What ``spec`` needs: planning it gives the same change set as planning everything stored."""
+
+    def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
+        """Write every change or none, compare-and-set per point; raises ``ConflictError``."""
+
+    def history(self) -> tuple[BatchRecord, ...]:
+        """Every commit and undo, newest first."""
+
+    def undo(self, batch_id: str, *, actor: str) -> Receipt:
+        """Restore every point ``batch_id`` touched, if each is still as the batch left it."""
+
+    def close(self) -> None:
+        """Release the store's resources; closing twice is harmless."""
+
+    def __enter__(self) -> Store: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None: ...
