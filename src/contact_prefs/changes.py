@@ -1,9 +1,17 @@
-"""What a plan produces: changes, skips, and the change set that holds them."""
+"""What a plan produces: changes, skips, and the change set that holds them.
+
+A change set keeps one :class:`PointUpdate` per contact point (the unit a
+store writes, with one compare-and-set) and spells it out as one
+:class:`Change` per reason only when asked: a district-wide batch touches
+hundreds of thousands of points, and counting, committing or inverting them
+never needs the per-reason objects.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -14,6 +22,8 @@ from .spec import BatchSpec
 
 if TYPE_CHECKING:
     from .snapshot import Snapshot
+
+_REASON_BITS = [(reason, reason.bit) for reason in Reason]
 
 
 @attrs.frozen(kw_only=True)
@@ -51,48 +61,107 @@ class Skip:
 
 @attrs.frozen(kw_only=True)
 class PointUpdate:
-    """Every change at one contact point, as a store writes it: one compare-and-set."""
+    """Every change at one contact point, as a store writes it: one compare-and-set.
+
+    The point is written only if it still has ``enabled_before`` and
+    ``source_before``; it then gets ``enabled_after``.
+    """
 
     owner_id: str
     method: Method
     source_before: Source
     enabled_before: ReasonSet
     enabled_after: ReasonSet
-    changes: tuple[Change, ...]
+    affects: frozenset[str]
 
     @property
     def key(self) -> tuple[str, Method]:
         return (self.owner_id, self.method)
 
+    @property
+    def switched_on(self) -> ReasonSet:
+        return self.enabled_after - self.enabled_before
 
-def _counts_zero() -> dict[tuple[Method, Reason], int]:
-    return {(method, reason): 0 for method in Method for reason in Reason}
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """One change per reason that differs, in ``Reason`` order."""
+        before, after = self.enabled_before.mask, self.enabled_after.mask
+        return tuple(
+            Change(
+                owner_id=self.owner_id,
+                method=self.method,
+                reason=reason,
+                before=bool(before & bit),
+                after=bool(after & bit),
+                source_before=self.source_before,
+                enabled_before=self.enabled_before,
+                affects=self.affects,
+            )
+            for reason, bit in _REASON_BITS
+            if (before ^ after) & bit
+        )
+
+    def inverse(self) -> PointUpdate:
+        """The update that takes the point back, as a batch leaves it (source BATCH)."""
+        return attrs.evolve(
+            self, source_before=Source.BATCH, enabled_before=self.enabled_after, enabled_after=self.enabled_before
+        )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(init=False)
 class ChangeSet:
     """The exact, reviewable result of planning a batch against a snapshot.
 
-    ``basis`` is the version of the snapshot it was planned from.  Changes are
-    ordered by owner, method and reason; ``recipients`` are the people the
-    spec selected, in id order.
+    Build it with ``changes`` (any iterable of :class:`Change`) or, as
+    :func:`~contact_prefs.plan` does, with per-point ``updates``.  ``basis`` is
+    the version of the snapshot it was planned from.  Changes are ordered by
+    owner, method and reason; ``recipients`` are the people the spec selected.
     """
 
     spec: BatchSpec
     basis: str
-    changes: tuple[Change, ...] = attrs.field(converter=_frozen)
+    updates: tuple[PointUpdate, ...] = attrs.field(converter=_frozen)
     skips: tuple[Skip, ...] = attrs.field(converter=_frozen)
     recipients: tuple[str, ...] = attrs.field(converter=_frozen)
+    _cache: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False, hash=False)
+
+    def __init__(
+        self,
+        *,
+        spec: BatchSpec,
+        basis: str,
+        changes: Iterable[Change] = (),
+        skips: Iterable[Skip] = (),
+        recipients: Iterable[str] = (),
+        updates: Iterable[PointUpdate] | None = None,
+    ) -> None:
+        self.__attrs_init__(
+            spec=spec,
+            basis=basis,
+            updates=group_by_point(changes) if updates is None else updates,
+            skips=skips,
+            recipients=recipients,
+        )
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """Every change, one per reason and point, built on first use."""
+        if "changes" not in self._cache:
+            self._cache["changes"] = tuple(change for update in self.updates for change in update.changes)
+        changes: tuple[Change, ...] = self._cache["changes"]
+        return changes
 
     def __len__(self) -> int:
-        return len(self.changes)
+        return sum(self.counts().values())
 
     def __iter__(self) -> Iterator[Change]:
         return iter(self.changes)
 
     def counts(self) -> dict[tuple[Method, Reason], int]:
         """The results table: changes per (method, reason), every pair present."""
-        return count_changes(self.changes)
+        if "counts" not in self._cache:
+            self._cache["counts"] = count_updates(self.updates)
+        return dict(self._cache["counts"])
 
     def skip_counts(self) -> dict[SkipReason, int]:
         """Skips per reason, every reason present."""
@@ -104,31 +173,28 @@ class ChangeSet:
     @property
     def portal_overwrites(self) -> int:
         """How many changes overwrite a preference a parent set in the portal."""
-        return sum(1 for change in self.changes if change.source_before is Source.PORTAL)
+        return sum(
+            (u.enabled_before.mask ^ u.enabled_after.mask).bit_count()
+            for u in self.updates
+            if u.source_before is Source.PORTAL
+        )
 
     def point_updates(self) -> tuple[PointUpdate, ...]:
         """The changes grouped per contact point, in change order."""
-        return group_by_point(self.changes)
+        return self.updates
 
     def inverse(self) -> ChangeSet:
-        """The change set that undoes this one, planned against the state it leaves."""
-        undo: list[Change] = []
-        for update in self.point_updates():
-            for change in update.changes:
-                undo.append(
-                    attrs.evolve(
-                        change,
-                        before=change.after,
-                        after=change.before,
-                        source_before=Source.BATCH,
-                        enabled_before=update.enabled_after,
-                    )
-                )
-        return ChangeSet(spec=self.spec, basis="", changes=undo, skips=(), recipients=self.recipients)
+        """The change set that undoes this one, against the state it leaves (source BATCH)."""
+        return ChangeSet(
+            spec=self.spec,
+            basis="",
+            updates=[update.inverse() for update in self.updates],
+            recipients=self.recipients,
+        )
 
     def apply_to(self, snapshot: Snapshot) -> Snapshot:
         """``snapshot`` with these changes written as a store writes them (source BATCH)."""
-        updates = {update.key: update for update in self.point_updates()}
+        updates = {update.key: update for update in self.updates}
         points = tuple(
             attrs.evolve(point, enabled=updates[point.key].enabled_after, source=Source.BATCH)
             if point.key in updates
@@ -144,16 +210,32 @@ class ChangeSet:
         return render_change_set(self)
 
 
-def count_changes(changes: tuple[Change, ...]) -> dict[tuple[Method, Reason], int]:
+def count_changes(changes: Iterable[Change]) -> dict[tuple[Method, Reason], int]:
     """Changes per (method, reason), every pair present, zeros included."""
-    counts = _counts_zero()
+    counts = {(method, reason): 0 for method in Method for reason in Reason}
     for change in changes:
         counts[change.method, change.reason] += 1
     return counts
 
 
-def group_by_point(changes: tuple[Change, ...]) -> tuple[PointUpdate, ...]:
-    """Group changes per contact point; each group becomes one compare-and-set write."""
+def count_updates(updates: Iterable[PointUpdate]) -> dict[tuple[Method, Reason], int]:
+    """Like :func:`count_changes`, from per-point updates without spelling out their changes."""
+    # Points share few distinct (method, flipped reasons) pairs: count those, then expand.
+    flips = Counter((u.method, u.enabled_before.mask ^ u.enabled_after.mask) for u in updates)
+    counts = {(method, reason): 0 for method in Method for reason in Reason}
+    for (method, mask), points in flips.items():
+        for reason, bit in _REASON_BITS:
+            if mask & bit:
+                counts[method, reason] += points
+    return counts
+
+
+def group_by_point(changes: Iterable[Change]) -> tuple[PointUpdate, ...]:
+    """Group changes per contact point; each group becomes one compare-and-set write.
+
+    The changes at one point must agree on what the point looked like, and each
+    must really switch its reason.
+    """
     groups: dict[tuple[str, Method], list[Change]] = {}
     for change in changes:
         groups.setdefault(change.point_key, []).append(change)
@@ -162,7 +244,18 @@ def group_by_point(changes: tuple[Change, ...]) -> tuple[PointUpdate, ...]:
         first = group[0]
         mask = first.enabled_before.mask
         for change in group:
-            mask = mask | change.reason.bit if change.after else mask & ~change.reason.bit
+            consistent = (
+                change.before is not change.after
+                and change.before is bool(first.enabled_before.mask & change.reason.bit)
+                and (change.enabled_before, change.source_before, change.affects)
+                == (first.enabled_before, first.source_before, first.affects)
+            )
+            if not consistent or (mask ^ first.enabled_before.mask) & change.reason.bit:
+                raise ValueError(
+                    f"inconsistent change at {owner_id!r} {method.value} for {change.reason.value}: "
+                    "each change must switch its reason once, from the point's enabled_before"
+                )
+            mask ^= change.reason.bit
         updates.append(
             PointUpdate(
                 owner_id=owner_id,
@@ -170,7 +263,7 @@ def group_by_point(changes: tuple[Change, ...]) -> tuple[PointUpdate, ...]:
                 source_before=first.source_before,
                 enabled_before=first.enabled_before,
                 enabled_after=ReasonSet.from_mask(mask),
-                changes=tuple(group),
+                affects=first.affects,
             )
         )
     return tuple(updates)

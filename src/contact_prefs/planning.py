@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .changes import Change, ChangeSet, Skip
-from .enums import Mode, Reason, Setting, SkipReason
-from .records import ContactPoint
+from .changes import ChangeSet, PointUpdate, Skip
+from .enums import Mode, Setting, SkipReason
+from .reasons import ReasonSet
 from .rules import (
     METHOD_ORDER,
     SKIP_ORDER,
@@ -21,8 +21,6 @@ from .rules import (
 from .snapshot import Snapshot
 from .spec import BatchSpec
 
-_REASON_BITS = [(reason, reason.bit) for reason in Reason]
-
 
 def plan(spec: BatchSpec, snapshot: Snapshot) -> ChangeSet:
     """Every change ``spec`` would make to ``snapshot``, and every skip, in a stable order.
@@ -32,31 +30,40 @@ def plan(spec: BatchSpec, snapshot: Snapshot) -> ChangeSet:
     """
     district = District(snapshot, spec.as_of)
     recipients, skipped = _select(spec, district)
+    points, unreached = points_of(recipients, district)
+    skipped.extend((person_id, SkipReason.NO_CONTACT_METHOD) for person_id in unreached)
 
-    points: dict[tuple[str, object], ContactPoint] = {}
-    for person_id in recipients:
-        reachable = points_of(person_id, district)
-        if not reachable:
-            skipped.append((person_id, SkipReason.NO_CONTACT_METHOD))
-        for point in reachable:
-            points[point.key] = point  # a point reached from several recipients is planned once
-
-    switch_on = _mask(spec, Setting.ON)
-    switch_off = _mask(spec, Setting.OFF)
-    changes: list[Change] = []
-    skips = [Skip(owner_id=owner, reason=reason) for owner, reason in skipped]
-    for point in sorted(points.values(), key=lambda p: (p.owner_id, METHOD_ORDER[p.method])):
+    switch_on, switch_off = _mask(spec, Setting.ON), _mask(spec, Setting.OFF)
+    staff_set = (switch_on | switch_off) & STAFF_BIT
+    decided = []
+    for point in points:
         on, off = switch_on, switch_off
-        if not staff_reason_applies(point, district):
+        if staff_set and not staff_reason_applies(point, district):
             on, off = on & ~STAFF_BIT, off & ~STAFF_BIT  # ignored silently, no skip
         on, off, skip = decide(point, on, off, spec.keep_portal)
+        if on or off or skip:
+            decided.append((point.owner_id, METHOD_ORDER[point.method], point, on, off, skip))
+    decided.sort(key=lambda row: (row[0], row[1]))
+
+    updates: list[PointUpdate] = []
+    skips = [Skip(owner_id=owner, reason=reason) for owner, reason in skipped]
+    for _, _, point, on, off, skip in decided:
         if skip is not None:
             skips.append(Skip(owner_id=point.owner_id, reason=skip, method=point.method))
         if on or off:
-            changes.extend(_changes_at(point, on, off, affected_people(point, district)))
+            updates.append(
+                PointUpdate(
+                    owner_id=point.owner_id,
+                    method=point.method,
+                    source_before=point.source,
+                    enabled_before=point.enabled,
+                    enabled_after=ReasonSet.from_mask((point.enabled.mask | on) & ~off),
+                    affects=affected_people(point, district),
+                )
+            )
 
     skips.sort(key=lambda s: (s.owner_id, SKIP_ORDER[s.reason], -1 if s.method is None else METHOD_ORDER[s.method]))
-    return ChangeSet(spec=spec, basis=snapshot.version, changes=changes, skips=skips, recipients=sorted(recipients))
+    return ChangeSet(spec=spec, basis=snapshot.version, updates=updates, skips=skips, recipients=sorted(recipients))
 
 
 def _select(spec: BatchSpec, district: District) -> tuple[set[str], list[tuple[str, SkipReason]]]:
@@ -74,21 +81,3 @@ def _mask(spec: BatchSpec, setting: Setting) -> int:
         if value is setting:
             mask |= reason.bit
     return mask
-
-
-def _changes_at(point: ContactPoint, on: int, off: int, affects: frozenset[str]) -> list[Change]:
-    current = point.enabled.mask
-    return [
-        Change(
-            owner_id=point.owner_id,
-            method=point.method,
-            reason=reason,
-            before=bool(current & bit),
-            after=bool(on & bit),
-            source_before=point.source,
-            enabled_before=point.enabled,
-            affects=affects,
-        )
-        for reason, bit in _REASON_BITS
-        if (on | off) & bit
-    ]
