@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contact_prefs import BatchSpec, ChangeSet, Method, Reason, Snapshot, Source, plan
+from contact_prefs.changes import count_changes
 from contact_prefs.rules import District
 from contact_prefs.snapshot import RECORD_FIELDS
 from contact_prefs.testing.strategies import DAY, districts, specs
@@ -112,3 +113,15 @@ def test_the_safety_rules_hold(snapshot: Snapshot, spec: BatchSpec) -> None:
             assert spec.allow_emergency_off, "emergency switched off without consent"
         if change.reason is Reason.STAFF:
             assert change.method is not Method.HOUSEHOLD_PHONE and change.owner_id in district.assigned
+
+
+@CORE
+@given(districts(), specs())
+def test_a_change_set_rebuilt_from_its_changes_is_equal(snapshot: Snapshot, spec: BatchSpec) -> None:
+    result = plan(spec, snapshot)
+    rebuilt = ChangeSet(
+        spec=spec, basis=result.basis, changes=result.changes, skips=result.skips, recipients=result.recipients
+    )
+    assert rebuilt == result
+    assert rebuilt.counts() == count_changes(result.changes)
+    assert result.portal_overwrites == sum(c.source_before is Source.PORTAL for c in result.changes)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+import attrs
+import pytest
+
 from contact_prefs import (
     BatchSpec,
     Change,
+    ChangeSet,
     ContactPoint,
     DistrictAssignment,
     Enrollment,
@@ -359,3 +363,15 @@ PORTAL_HOUSE = Snapshot(
     relationships=[Relationship(student_id="s1", contact_id="g1")],
     contact_points=[point("g1", Method.CELL_PHONE, enabled={Reason.GENERAL}, source=Source.PORTAL)],
 )
+
+
+def test_a_change_set_refuses_changes_that_contradict_their_point() -> None:
+    good = plan(spec(settings={"attendance": ON}), PORTAL_HOUSE).changes[0]
+    for bad in (
+        attrs.evolve(good, before=True),  # switches nothing
+        attrs.evolve(good, before=True, after=False),  # attendance was off at this point
+    ):
+        with pytest.raises(ValueError, match=r"inconsistent change at 'g1' cell_phone for attendance"):
+            ChangeSet(spec=spec(), basis="", changes=[good, bad] if bad.after else [bad])
+    with pytest.raises(ValueError, match=r"inconsistent change"):
+        ChangeSet(spec=spec(), basis="", changes=[good, good])
