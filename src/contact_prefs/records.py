@@ -9,13 +9,16 @@ with the same key).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import attrs
 
+from .bulk import trusted_constructor
 from .enums import Method, Reason, Source
 from .reasons import ReasonSet
+
+T = TypeVar("T")
 
 
 def _id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -179,3 +182,19 @@ class ContactPoint:
 
 
 Record = Person | HouseholdMember | Enrollment | Relationship | DistrictAssignment | ContactPoint
+
+
+def trusted(kind: type[T]) -> Callable[..., T]:
+    """The unchecked constructor of a record type (see :func:`contact_prefs.bulk.trusted_constructor`).
+
+    ``trusted(ContactPoint)(owner_id, method, address, enabled, text, source, revoked)``
+    takes every field positionally, already converted (a ``Method``, a ``ReasonSet``).
+    Stores use it to read back records they validated when the records were loaded.
+    """
+    return _TRUSTED[kind]
+
+
+_TRUSTED: dict[type[Any], Callable[..., Any]] = {
+    kind: trusted_constructor(kind)
+    for kind in (Person, HouseholdMember, Enrollment, Relationship, DistrictAssignment, ContactPoint)
+}

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from functools import cached_property
 
 from .enums import Method, Reason, SkipReason, Source
-from .records import ContactPoint
+from .records import ContactPoint, is_active
 from .snapshot import Snapshot
 from .spec import BatchSpec
 
@@ -51,7 +51,7 @@ class District:
     def assigned(self) -> frozenset[str]:
         """People with a District Assignment active on the day."""
         day = self.day
-        return frozenset(a.person_id for a in self.snapshot.assignments if a.is_active(day))
+        return frozenset(a.person_id for a in self.snapshot.assignments if is_active(a.start, a.end, day))
 
     @cached_property
     def messenger_contacts(self) -> dict[str, list[str]]:
@@ -81,7 +81,9 @@ class District:
     @cached_property
     def active_memberships(self) -> list[tuple[str, str]]:
         day = self.day
-        return [(m.household_id, m.person_id) for m in self.snapshot.household_members if m.is_active(day)]
+        return [
+            (m.household_id, m.person_id) for m in self.snapshot.household_members if is_active(m.start, m.end, day)
+        ]
 
 
 def students_in_scope(spec: BatchSpec, district: District) -> set[str]:
@@ -93,7 +95,7 @@ def students_in_scope(spec: BatchSpec, district: District) -> set[str]:
         for e in district.snapshot.enrollments
         if (school is None or e.school_id == school)
         and (calendar is None or e.calendar_id == calendar)
-        and e.is_active(day)
+        and is_active(e.start, e.end, day)
     }
     if spec.filter_ids is not None:
         students &= spec.filter_ids

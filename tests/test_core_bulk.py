@@ -1,0 +1,39 @@
+"""The bulk helpers: unchecked constructors for stored records, and the paused collector."""
+
+from __future__ import annotations
+
+import datetime
+import gc
+
+import attrs
+import pytest
+
+from contact_prefs import ContactPoint, Enrollment, Method, ReasonSet, Source
+from contact_prefs.bulk import collector_paused
+from contact_prefs.records import trusted
+
+
+def test_a_trusted_record_equals_the_checked_one() -> None:
+    checked = ContactPoint(owner_id="g1", method="cell_phone", address="555-0100", enabled={"general"}, revoked=True)
+    fast = trusted(ContactPoint)(
+        "g1", Method.CELL_PHONE, "555-0100", ReasonSet(["general"]), ReasonSet(), Source.DEFAULT, True
+    )
+    assert fast == checked and hash(fast) == hash(checked) and repr(fast) == repr(checked)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        fast.revoked = False  # type: ignore[misc]
+    day = datetime.date(2026, 11, 30)
+    assert trusted(Enrollment)("s", "a", "c", day, None) == Enrollment(
+        student_id="s", school_id="a", calendar_id="c", start=day
+    )
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_the_collector_is_restored_after_bulk_work(enabled_before: bool) -> None:
+    (gc.enable if enabled_before else gc.disable)()
+    try:
+        with pytest.raises(RuntimeError), collector_paused():
+            assert not gc.isenabled()
+            raise RuntimeError
+        assert gc.isenabled() is enabled_before
+    finally:
+        gc.enable()
