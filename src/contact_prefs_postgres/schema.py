@@ -1,0 +1,174 @@
+"""The store's tables, created on first use and migrated forward, never backward.
+
+``MIGRATIONS[n]`` takes a schema from version ``n`` to ``n + 1``; the version
+lives in the one-row ``meta`` table next to the data version, the counter that
+every write transaction bumps.  A migration, once released, is never edited:
+a change to the tables is a new entry at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from contact_prefs import StoreError
+
+from .url import PostgresUrl
+
+# An open start or end is stored as -infinity or infinity, not NULL: key columns
+# must be NOT NULL (unique indexes treat NULLs as distinct, and a start of None is
+# a key value like any other), and "active on day D" becomes start <= D <= end.
+# Reason sets are bit masks (ReasonSet.mask), enums their values.
+VERSION_1 = """
+CREATE TABLE meta (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    schema_version integer NOT NULL,
+    data_version bigint NOT NULL
+);
+INSERT INTO meta (schema_version, data_version) VALUES (0, 0);
+
+CREATE TABLE persons (
+    id text PRIMARY KEY,
+    name text NOT NULL
+);
+CREATE TABLE household_members (
+    household_id text NOT NULL,
+    person_id text NOT NULL,
+    start_date date NOT NULL,
+    end_date date NOT NULL,
+    PRIMARY KEY (household_id, person_id, start_date)
+);
+CREATE INDEX household_members_by_person ON household_members (person_id);
+CREATE TABLE enrollments (
+    student_id text NOT NULL,
+    school_id text NOT NULL,
+    calendar_id text NOT NULL,
+    start_date date NOT NULL,
+    end_date date NOT NULL,
+    PRIMARY KEY (student_id, school_id, calendar_id, start_date)
+);
+CREATE INDEX enrollments_by_calendar ON enrollments (school_id, calendar_id);
+CREATE TABLE relationships (
+    student_id text NOT NULL,
+    contact_id text NOT NULL,
+    messenger boolean NOT NULL,
+    PRIMARY KEY (student_id, contact_id)
+);
+CREATE TABLE assignments (
+    person_id text NOT NULL,
+    start_date date NOT NULL,
+    end_date date NOT NULL,
+    PRIMARY KEY (person_id, start_date)
+);
+CREATE TABLE contact_points (
+    owner_id text NOT NULL,
+    method text NOT NULL,
+    address text NOT NULL,
+    enabled integer NOT NULL,
+    text_enabled integer NOT NULL,
+    source text NOT NULL,
+    revoked boolean NOT NULL,
+    PRIMARY KEY (owner_id, method)
+);
+
+-- History: a row per batch (commit or undo), a row per contact point it wrote.
+-- "version" is the data version the batch was written at: the history's order.
+CREATE TABLE batches (
+    batch_id text PRIMARY KEY,
+    version bigint NOT NULL UNIQUE,
+    actor text NOT NULL,
+    at timestamptz NOT NULL,
+    spec jsonb NOT NULL,
+    undoes text REFERENCES batches (batch_id),
+    undone_by text REFERENCES batches (batch_id)
+);
+CREATE TABLE batch_points (
+    batch_id text NOT NULL REFERENCES batches (batch_id),
+    position integer NOT NULL,
+    owner_id text NOT NULL,
+    method text NOT NULL,
+    source_before text NOT NULL,
+    enabled_before integer NOT NULL,
+    enabled_after integer NOT NULL,
+    switched integer NOT NULL,
+    affects text[] NOT NULL,
+    PRIMARY KEY (batch_id, position)
+);
+"""
+
+MIGRATIONS: Sequence[str] = (VERSION_1,)
+
+
+def latest() -> int:
+    """The schema version this code writes."""
+    return len(MIGRATIONS)
+
+
+def advisory_key(purpose: str, schema: str) -> int:
+    """A 64-bit advisory lock key for ``purpose`` in ``schema`` (a collision only serializes more)."""
+    digest = hashlib.blake2b(f"contact_prefs {purpose} {schema}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def use_schema(cursor: psycopg.Cursor[Any], schema: str) -> None:
+    """Resolve the store's table names in ``schema`` for the rest of the transaction.
+
+    Set per transaction, not per session, so that a transaction-pooling proxy cannot lose it.
+    """
+    cursor.execute("SELECT set_config('search_path', %s, true)", [sql.Identifier(schema).as_string(cursor)])
+
+
+def prepare(connection: psycopg.Connection[Any], url: PostgresUrl) -> None:
+    """Create the schema on first use, migrate an older one forward, refuse a newer one."""
+    with connection.cursor() as cursor:
+        with connection.transaction():
+            use_schema(cursor, url.schema)
+            installed = _installed(cursor)
+        if installed == latest():
+            return
+        _refuse_newer(installed, url)
+        # Two processes opening a new store at once: the second waits, then finds it migrated.
+        # A session lock around a transaction of its own, so that this transaction sees the
+        # tables the other one created (a transaction notices new schemas only when it starts).
+        key = advisory_key("migrate", url.schema)
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+        try:
+            with connection.transaction():
+                use_schema(cursor, url.schema)
+                _migrate(cursor, url)
+        finally:
+            if not connection.broken:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _migrate(cursor: psycopg.Cursor[Any], url: PostgresUrl) -> None:
+    installed = _installed(cursor)
+    _refuse_newer(installed, url)
+    if installed is None:
+        # CREATE SCHEMA IF NOT EXISTS would need the right to create schemas even when it exists.
+        if not cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [url.schema]).fetchone():
+            cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(url.schema)))
+        installed = 0
+    for version in range(installed, latest()):
+        cursor.execute(MIGRATIONS[version])
+        cursor.execute("UPDATE meta SET schema_version = %s", [version + 1])
+
+
+def _installed(cursor: psycopg.Cursor[Any]) -> int | None:
+    row = cursor.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return None
+    row = cursor.execute("SELECT schema_version FROM meta").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _refuse_newer(installed: int | None, url: PostgresUrl) -> None:
+    if installed is not None and installed > latest():
+        raise StoreError(
+            f"the store at {url} has schema version {installed}, newer than this version of contact-prefs "
+            f"understands ({latest()}); upgrade contact-prefs to open it"
+        )

@@ -1,0 +1,104 @@
+"""The compare-and-set write every commit and undo makes, and the version bump of every write.
+
+Locks are always taken in one order, so that the store's own transactions
+never deadlock: the undone batch's row (undo), the load lock (load), contact
+points in key order, and the ``meta`` row last, held only for the instant
+between the bump and the transaction's end.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import psycopg
+
+from contact_prefs import StoreError
+
+from .history import WriteRow
+
+CREATE_POINT_WRITES = """
+CREATE TEMP TABLE point_writes (
+    position integer NOT NULL,
+    owner_id text NOT NULL,
+    method text NOT NULL,
+    source_before text NOT NULL,
+    enabled_before integer NOT NULL,
+    enabled_after integer NOT NULL,
+    source_after text NOT NULL,
+    switched integer NOT NULL,
+    affects text[] NOT NULL
+) ON COMMIT DROP
+"""
+COPY_POINT_WRITES = (
+    "COPY point_writes (position, owner_id, method, source_before, enabled_before, enabled_after, "
+    "source_after, switched, affects) FROM STDIN"
+)
+POINT_WRITE_TYPES = ("int4", "text", "text", "text", "int4", "int4", "text", "int4", "text[]")
+
+# Rows are locked in key order (the ORDER BY runs before the locking), so two
+# writers wanting overlapping points queue instead of deadlocking; a portal
+# write to a locked point waits for this transaction and then lands on top.
+LOCK_POINTS = """
+SELECT count(*) FROM (
+    SELECT FROM contact_points AS p JOIN point_writes AS w USING (owner_id, method)
+    ORDER BY p.owner_id, p.method
+    FOR UPDATE OF p
+) AS locked
+"""
+
+# The compare-and-set in one statement: every point still as planned is
+# written; the points that were not (changed, gone, or revoked while the write
+# would switch a reason on) come back.
+WRITE_POINTS = """
+WITH written AS (
+    UPDATE contact_points AS p
+    SET enabled = w.enabled_after, source = w.source_after
+    FROM point_writes AS w
+    WHERE p.owner_id = w.owner_id AND p.method = w.method
+      AND p.enabled = w.enabled_before AND p.source = w.source_before
+      AND NOT (p.revoked AND (w.enabled_after & ~w.enabled_before) <> 0)
+    RETURNING p.owner_id, p.method
+)
+SELECT w.owner_id, w.method FROM point_writes AS w
+WHERE NOT EXISTS (SELECT FROM written AS x WHERE x.owner_id = w.owner_id AND x.method = w.method)
+"""
+
+
+def write_points(cursor: psycopg.Cursor[Any], rows: list[WriteRow]) -> set[tuple[str, str]]:
+    """Write ``rows`` if every point is as they expect; else write nothing here and return the keys
+    ``(owner_id, method)`` of the points that were not (the caller rolls back)."""
+    if not rows:
+        return set()
+    cursor.execute(CREATE_POINT_WRITES)
+    with cursor.copy(COPY_POINT_WRITES) as copy:
+        copy.set_types(POINT_WRITE_TYPES)
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute(LOCK_POINTS)
+    return {(owner_id, method) for owner_id, method in cursor.execute(WRITE_POINTS).fetchall()}
+
+
+def record_points(cursor: psycopg.Cursor[Any], batch_id: str) -> None:
+    """Keep the points just written as the history of ``batch_id``."""
+    cursor.execute(
+        "INSERT INTO batch_points "
+        "(batch_id, position, owner_id, method, source_before, enabled_before, enabled_after, switched, affects) "
+        "SELECT %s, position, owner_id, method, source_before, enabled_before, enabled_after, switched, affects "
+        "FROM point_writes",
+        [batch_id],
+    )
+
+
+def bump_version(cursor: psycopg.Cursor[Any]) -> tuple[int, datetime.datetime]:
+    """Count this transaction as a new data version; the version and the server's time now, in UTC.
+
+    Taking the ``meta`` row lock last orders the writes: versions and times
+    increase in commit order.
+    """
+    row = cursor.execute(
+        "UPDATE meta SET data_version = data_version + 1 RETURNING data_version, clock_timestamp()"
+    ).fetchone()
+    if row is None:
+        raise StoreError("the store's meta table has lost its row")
+    return int(row[0]), row[1].astimezone(datetime.UTC)
