@@ -19,12 +19,11 @@ hundred has its consent revoked.  Addresses are fictional on purpose:
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import gc
 import random
 from collections.abc import Iterator
 
+from .bulk import collector_paused
 from .enums import Method, Mode, Reason, Setting, Source
 from .reasons import ReasonSet
 from .records import ContactPoint, DistrictAssignment, Enrollment, HouseholdMember, Person, Relationship
@@ -64,7 +63,7 @@ _SOURCES = (Source.PORTAL,) * 2 + (Source.STAFF,) * 5 + (Source.IMPORT,) * 3 + (
 def build_district(students: int = 2000, *, seed: int = 0, today: datetime.date | None = None) -> Snapshot:
     """A whole synthetic district of ``students`` students, as one snapshot."""
     builder = _Builder(students, random.Random(seed), today or datetime.date.today())
-    with _cycle_collector_paused():
+    with collector_paused():
         builder.families(students)
         builder.staff()
         return builder.part()
@@ -81,11 +80,11 @@ def iter_district(
     """
     builder = _Builder(students, random.Random(seed), today or datetime.date.today())
     while builder.students_made < students:
-        with _cycle_collector_paused():
+        with collector_paused():
             builder.families(min(chunk, students - builder.students_made))
             part = builder.part()
         yield part
-    with _cycle_collector_paused():
+    with collector_paused():
         builder.staff()
         part = builder.part()
     yield part
@@ -104,19 +103,6 @@ def sample_spec(today: datetime.date | None = None) -> BatchSpec:
         },
         as_of=today or datetime.date.today(),
     )
-
-
-@contextlib.contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Records hold no reference cycles, but the cycle collector would scan the
-    millions of new objects again and again while they are made (half the time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def school_ids(students: int) -> tuple[str, ...]:
