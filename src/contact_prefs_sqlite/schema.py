@@ -1,0 +1,137 @@
+"""The database schema, as a list of forward migrations counted by ``PRAGMA user_version``.
+
+A database at version *n* has had the first *n* steps of :data:`MIGRATIONS`
+applied.  Opening one applies the missing steps in one transaction; a version
+newer than this code knows is refused before anything is touched.
+
+Conventions of every version:
+
+* Enums are stored by value (``'cell_phone'``), reason sets as the integer
+  bit mask of :attr:`ReasonSet.mask`, dates as ISO text.
+* A missing ``start_on`` is stored as ``''``, because ``start`` is part of a
+  key and a unique index would treat NULLs as all different; ``''`` sorts
+  before every date, so ``start_on <= day`` holds for it.  A missing
+  ``end_on`` is NULL.
+* History is compact: one ``batches`` row per commit or undo and one
+  ``batch_points`` row per contact point it wrote.  The changes at a point are
+  the reasons whose bit differs between ``enabled_before`` and
+  ``enabled_after``, so they need no rows of their own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+APPLICATION_ID = 0x43505246
+"""``PRAGMA application_id`` of a contact-prefs database ("CPRF"): tells our files from others."""
+
+_VERSION_1 = (
+    # One row whose counter every write transaction bumps: the store's version.
+    "CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)",
+    "INSERT INTO state (id, version) VALUES (1, 0)",
+    "CREATE TABLE persons (id TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID",
+    """CREATE TABLE household_members (
+        household_id TEXT NOT NULL,
+        person_id TEXT NOT NULL,
+        start_on TEXT NOT NULL,
+        end_on TEXT,
+        PRIMARY KEY (household_id, person_id, start_on)
+    ) WITHOUT ROWID""",
+    # Finds the households of the recipients.
+    "CREATE INDEX household_members_by_person ON household_members (person_id, end_on)",
+    """CREATE TABLE enrollments (
+        student_id TEXT NOT NULL,
+        school_id TEXT NOT NULL,
+        calendar_id TEXT NOT NULL,
+        start_on TEXT NOT NULL,
+        end_on TEXT,
+        PRIMARY KEY (student_id, school_id, calendar_id, start_on)
+    ) WITHOUT ROWID""",
+    # Select the students of a calendar or of a school without reading the others.
+    "CREATE INDEX enrollments_by_calendar ON enrollments (calendar_id, school_id, end_on)",
+    "CREATE INDEX enrollments_by_school ON enrollments (school_id, end_on)",
+    """CREATE TABLE relationships (
+        student_id TEXT NOT NULL,
+        contact_id TEXT NOT NULL,
+        messenger INTEGER NOT NULL,
+        PRIMARY KEY (student_id, contact_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE assignments (
+        person_id TEXT NOT NULL,
+        start_on TEXT NOT NULL,
+        end_on TEXT,
+        PRIMARY KEY (person_id, start_on)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE contact_points (
+        owner_id TEXT NOT NULL,
+        method TEXT NOT NULL,
+        address TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        text INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        revoked INTEGER NOT NULL,
+        PRIMARY KEY (owner_id, method)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE batches (
+        seq INTEGER PRIMARY KEY,
+        batch_id TEXT NOT NULL UNIQUE,
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        applied INTEGER NOT NULL,
+        undoes TEXT,
+        undone_by TEXT
+    )""",
+    # One row per PointUpdate.  affects: a JSON array of person ids, NULL when it is just the owner.
+    """CREATE TABLE batch_points (
+        batch_seq INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        owner_id TEXT NOT NULL,
+        method TEXT NOT NULL,
+        source_before TEXT NOT NULL,
+        enabled_before INTEGER NOT NULL,
+        enabled_after INTEGER NOT NULL,
+        affects TEXT,
+        PRIMARY KEY (batch_seq, position)
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: list[Sequence[str]] = [_VERSION_1]
+"""Step *i* takes a database from version *i* to *i + 1*.  Append; never edit a released step."""
+
+
+def user_version(connection: sqlite3.Connection) -> int:
+    version: int = connection.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def application_id(connection: sqlite3.Connection) -> int:
+    identifier: int = connection.execute("PRAGMA application_id").fetchone()[0]
+    return identifier
+
+
+def has_tables(connection: sqlite3.Connection) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_schema WHERE type = 'table' LIMIT 1").fetchone() is not None
+
+
+def migrate(connection: sqlite3.Connection, migrations: Sequence[Sequence[str]]) -> None:
+    """Apply the missing steps of ``migrations`` in one ``BEGIN IMMEDIATE`` transaction.
+
+    The version is read again under the write lock, so two processes opening
+    a new file at once migrate it once.
+    """
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        start = user_version(connection)
+        for step in migrations[start:]:
+            for statement in step:
+                connection.execute(statement)
+        if start < len(migrations):
+            connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            connection.execute(f"PRAGMA user_version = {len(migrations)}")  # PRAGMA takes no parameters
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise

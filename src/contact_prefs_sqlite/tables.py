@@ -1,0 +1,168 @@
+"""The record tables: each record type's columns, and its rows both ways.
+
+Rows come back from our own database, where every record was validated
+when it was loaded, so a row becomes a record through the core's unchecked
+constructor (:func:`contact_prefs.records.trusted`), with enums, interned
+reason sets and cached dates looked up.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import attrs
+
+from contact_prefs import (
+    ContactPoint,
+    DistrictAssignment,
+    Enrollment,
+    HouseholdMember,
+    Method,
+    Person,
+    ReasonSet,
+    Relationship,
+    Source,
+)
+from contact_prefs.records import trusted
+
+Row = tuple[Any, ...]
+
+OPEN_START = ""
+"""``start_on`` of a record without a start: a key column cannot hold NULL (NULLs never collide)."""
+
+METHODS = {method.value: method for method in Method}
+SOURCES = {source.value: source for source in Source}
+reasons = ReasonSet.from_mask
+
+
+@functools.lru_cache(maxsize=4096)
+def day(text: str | None) -> datetime.date | None:
+    """A stored date: ``None`` for ``''`` or NULL (open-ended), else the ISO date.  Districts share few dates."""
+    return datetime.date.fromisoformat(text) if text else None
+
+
+def start_text(start: datetime.date | None) -> str:
+    return OPEN_START if start is None else start.isoformat()
+
+
+def end_text(end: datetime.date | None) -> str | None:
+    return None if end is None else end.isoformat()
+
+
+_person = trusted(Person)
+_member = trusted(HouseholdMember)
+_enrollment = trusted(Enrollment)
+_relationship = trusted(Relationship)
+_assignment = trusted(DistrictAssignment)
+_point = trusted(ContactPoint)
+
+
+def person_from_row(row: Row) -> Person:
+    return _person(row[0], row[1])
+
+
+def member_from_row(row: Row) -> HouseholdMember:
+    return _member(row[0], row[1], day(row[2]), day(row[3]))
+
+
+def enrollment_from_row(row: Row) -> Enrollment:
+    return _enrollment(row[0], row[1], row[2], day(row[3]), day(row[4]))
+
+
+def relationship_from_row(row: Row) -> Relationship:
+    return _relationship(row[0], row[1], bool(row[2]))
+
+
+def assignment_from_row(row: Row) -> DistrictAssignment:
+    return _assignment(row[0], day(row[1]), day(row[2]))
+
+
+def point_from_row(row: Row) -> ContactPoint:
+    return _point(row[0], METHODS[row[1]], row[2], reasons(row[3]), reasons(row[4]), SOURCES[row[5]], bool(row[6]))
+
+
+@attrs.frozen
+class Table:
+    """One record type's table.  The key columns come first, so a row's prefix is its key."""
+
+    name: str
+    columns: tuple[str, ...]
+    key_size: int
+    to_row: Callable[[Any], Row]
+    from_row: Callable[[Row], Any]
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return self.columns[: self.key_size]
+
+    def select(self, alias: str = "") -> str:
+        """The columns in order, qualified with ``alias`` when given."""
+        prefix = f"{alias}." if alias else ""
+        return ", ".join(prefix + column for column in self.columns)
+
+    def records(self, rows: Iterable[Row]) -> list[Any]:
+        from_row = self.from_row
+        return [from_row(row) for row in rows]
+
+    def upsert(self, keep: tuple[str, ...] = ()) -> str:
+        """Insert a row or replace the stored row's columns, except ``keep``, by key."""
+        values = ", ".join("?" for _ in self.columns)
+        replaced = [column for column in self.columns[self.key_size :] if column not in keep]
+        action = "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in replaced) if replaced else "DO NOTHING"
+        return (
+            f"INSERT INTO {self.name} ({', '.join(self.columns)}) VALUES ({values}) "
+            f"ON CONFLICT ({', '.join(self.key)}) {action}"
+        )
+
+    def delete(self) -> str:
+        return f"DELETE FROM {self.name} WHERE " + " AND ".join(f"{column} = ?" for column in self.key)
+
+    def key_row(self, record: Any) -> Row:
+        return self.to_row(record)[: self.key_size]
+
+
+TABLES: dict[str, Table] = {
+    "persons": Table("persons", ("id", "name"), 1, lambda r: (r.id, r.name), person_from_row),
+    "household_members": Table(
+        "household_members",
+        ("household_id", "person_id", "start_on", "end_on"),
+        3,
+        lambda r: (r.household_id, r.person_id, start_text(r.start), end_text(r.end)),
+        member_from_row,
+    ),
+    "enrollments": Table(
+        "enrollments",
+        ("student_id", "school_id", "calendar_id", "start_on", "end_on"),
+        4,
+        lambda r: (r.student_id, r.school_id, r.calendar_id, start_text(r.start), end_text(r.end)),
+        enrollment_from_row,
+    ),
+    "relationships": Table(
+        "relationships",
+        ("student_id", "contact_id", "messenger"),
+        2,
+        lambda r: (r.student_id, r.contact_id, int(r.messenger)),
+        relationship_from_row,
+    ),
+    "assignments": Table(
+        "assignments",
+        ("person_id", "start_on", "end_on"),
+        2,
+        lambda r: (r.person_id, start_text(r.start), end_text(r.end)),
+        assignment_from_row,
+    ),
+    "contact_points": Table(
+        "contact_points",
+        ("owner_id", "method", "address", "enabled", "text", "source", "revoked"),
+        2,
+        lambda r: (r.owner_id, r.method.value, r.address, r.enabled.mask, r.text.mask, r.source.value, int(r.revoked)),
+        point_from_row,
+    ),
+}
+"""Snapshot collection name -> its table, in ``RECORD_FIELDS`` order."""
+
+PREFERENCES = ("enabled", "text", "source", "revoked")
+"""What a roster import (``keep_preferences``) leaves alone at an existing point."""
