@@ -1,0 +1,276 @@
+"""What the SQLite store does beyond the shared contract: narrowing in SQL, persistence, compact history."""
+
+from __future__ import annotations
+
+import datetime
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from contact_prefs import (
+    BatchSpec,
+    ConflictError,
+    ContactPoint,
+    DistrictAssignment,
+    Enrollment,
+    HouseholdMember,
+    Method,
+    Mode,
+    Person,
+    Reason,
+    Relationship,
+    Setting,
+    Snapshot,
+    open_store,
+    plan,
+)
+from contact_prefs.testing.strategies import DAY, districts, specs
+from contact_prefs_sqlite.store import SQLiteStore
+
+LATER = DAY + datetime.timedelta(days=30)
+
+# Two schools.  North: student n1 with guardian gn (messenger) and relative rn (not), sharing
+# household hn with gn's partner pn.  South: student s1 with guardian gs.  Staff t1 and t2.
+NORTH = Snapshot(
+    persons=[Person(id=i) for i in ("n1", "gn", "rn", "pn")],
+    enrollments=[Enrollment(student_id="n1", school_id="north", calendar_id="north:2026")],
+    relationships=[
+        Relationship(student_id="n1", contact_id="gn"),
+        Relationship(student_id="n1", contact_id="rn", messenger=False),
+    ],
+    household_members=[
+        HouseholdMember(household_id="hn", person_id="gn"),
+        HouseholdMember(household_id="hn", person_id="pn"),
+        HouseholdMember(household_id="hn", person_id="old", end=DAY - datetime.timedelta(days=1)),
+    ],
+    contact_points=[
+        ContactPoint(owner_id="gn", method=Method.CELL_PHONE, address="555-0101"),
+        ContactPoint(owner_id="gn", method=Method.EMAIL, address=""),  # nothing saved
+        ContactPoint(owner_id="rn", method=Method.CELL_PHONE, address="555-0102"),
+        ContactPoint(owner_id="hn", method=Method.HOUSEHOLD_PHONE, address="555-0103"),
+        ContactPoint(owner_id="n1", method=Method.EMAIL, address="n1@example.org"),
+    ],
+)
+SOUTH = Snapshot(
+    persons=[Person(id="s1"), Person(id="gs")],
+    enrollments=[
+        Enrollment(student_id="s1", school_id="south", calendar_id="south:2026"),
+        Enrollment(student_id="s1", school_id="north", calendar_id="north:2026", start=LATER),  # not yet
+    ],
+    relationships=[Relationship(student_id="s1", contact_id="gs")],
+    contact_points=[ContactPoint(owner_id="gs", method=Method.CELL_PHONE, address="555-0201")],
+)
+STAFF = Snapshot(
+    persons=[Person(id="t1"), Person(id="t2")],
+    assignments=[DistrictAssignment(person_id="t1"), DistrictAssignment(person_id="t2", start=LATER)],
+    contact_points=[
+        ContactPoint(owner_id="t1", method=Method.WORK_PHONE, address="555-0301"),
+        ContactPoint(owner_id="t2", method=Method.WORK_PHONE, address="555-0302"),
+    ],
+)
+DISTRICT = Snapshot(**{name: NORTH.collections()[name] + SOUTH.collections()[name] + STAFF.collections()[name]
+                       for name in NORTH.collections()})  # fmt: skip
+
+ATTENDANCE_ON = {Reason.ATTENDANCE: Setting.ON}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    with SQLiteStore.open(str(tmp_path / "district.db")) as store:
+        store.load(DISTRICT)
+        yield store
+
+
+def keys(snapshot: Snapshot) -> dict[str, set[object]]:
+    return {name: {record.key for record in records} for name, records in snapshot.collections().items()}
+
+
+def test_the_snapshot_of_a_school_holds_only_that_school_and_plans_like_everything(store: SQLiteStore) -> None:
+    spec = BatchSpec(mode=Mode.STUDENT_MESSENGER_CONTACTS, settings=ATTENDANCE_ON, school_id="north", as_of=DAY)
+    snapshot = store.snapshot(spec)
+
+    assert keys(snapshot) == {
+        "persons": set(),
+        "household_members": {("hn", "gn", None), ("hn", "pn", None)},  # active members only
+        "enrollments": {("n1", "north", "north:2026", None)},
+        "relationships": {("n1", "gn")},  # the Messenger ones
+        "assignments": set(),
+        "contact_points": {("gn", Method.CELL_PHONE), ("hn", Method.HOUSEHOLD_PHONE)},  # saved ones
+    }
+    assert plan(spec, snapshot) == plan(spec, store.dump())
+
+
+def test_the_snapshot_for_students_reads_the_students_points(store: SQLiteStore) -> None:
+    spec = BatchSpec(mode=Mode.STUDENTS, settings=ATTENDANCE_ON, calendar_id="south:2026", as_of=DAY)
+    snapshot = store.snapshot(spec)
+
+    assert keys(snapshot)["enrollments"] == {("s1", "south", "south:2026", None)}
+    assert keys(snapshot)["relationships"] == set()
+    assert keys(snapshot)["contact_points"] == set()  # s1 has no point: the plan skips it
+    assert plan(spec, snapshot) == plan(spec, store.dump())
+
+
+def test_the_snapshot_for_census_reads_the_filters_people_and_their_assignments(store: SQLiteStore) -> None:
+    spec = BatchSpec(
+        mode=Mode.CENSUS_STAFF, settings={Reason.STAFF: Setting.ON}, filter_ids={"t1", "t2", "x"}, as_of=DAY
+    )
+    snapshot = store.snapshot(spec)
+
+    assert keys(snapshot)["persons"] == {"t1", "t2"}
+    assert keys(snapshot)["assignments"] == {("t1", None)}  # t2's starts later
+    assert keys(snapshot)["contact_points"] == {("t1", Method.WORK_PHONE)}
+    assert keys(snapshot)["enrollments"] == set()
+    assert plan(spec, snapshot) == plan(spec, store.dump())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(district=districts(), spec=specs())
+def test_any_snapshot_plans_exactly_like_the_whole_district(district: Snapshot, spec: BatchSpec) -> None:
+    with SQLiteStore.open(":memory:") as store:
+        store.load(district)
+        snapshot = store.snapshot(spec)
+        assert plan(spec, snapshot) == plan(spec, store.dump())
+        assert snapshot.version == store.dump().version
+        assert len(snapshot) <= len(district)
+
+
+def test_the_selection_queries_use_indexes(store: SQLiteStore) -> None:
+    def plan_of(query: str) -> str:
+        return " | ".join(row[3] for row in store._connection.execute(f"EXPLAIN QUERY PLAN {query}"))
+
+    by_school = plan_of("SELECT student_id FROM enrollments t WHERE t.school_id = 'north' AND t.start_on <= '2026'")
+    assert "USING COVERING INDEX enrollments_by_school" in by_school
+    by_calendar = plan_of("SELECT student_id FROM enrollments t WHERE t.calendar_id = 'c' AND t.school_id = 'north'")
+    assert "USING COVERING INDEX enrollments_by_calendar" in by_calendar
+    households = plan_of("SELECT household_id FROM household_members WHERE person_id = 'gn'")
+    assert "INDEX household_members_by_person" in households
+
+
+def test_a_snapshot_is_consistent_while_another_connection_writes(store: SQLiteStore) -> None:
+    spec = BatchSpec(mode=Mode.STUDENT_MESSENGER_CONTACTS, settings=ATTENDANCE_ON, as_of=DAY)
+    before = store.snapshot(spec)
+    other = SQLiteStore.open(store.path)
+    moved = ContactPoint(owner_id="gs", method=Method.CELL_PHONE, address="555-0299", enabled={Reason.TEACHER})
+
+    def write_midway(statement: str) -> None:
+        # Halfway through the snapshot's reads, another connection changes a point the snapshot reads later.
+        if statement.startswith("INSERT OR IGNORE INTO temp.households"):
+            other.load(Snapshot(contact_points=[moved]))
+
+    store._connection.set_trace_callback(write_midway)
+    try:
+        during = store.snapshot(spec)
+    finally:
+        store._connection.set_trace_callback(None)
+        other.close()
+
+    assert during == before, "the snapshot mixed two states of the store"
+    after = store.snapshot(spec)
+    assert after.version != before.version
+    assert moved in after.contact_points
+
+
+def test_the_store_keeps_everything_across_reopening(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/district.db"
+    spec = BatchSpec(mode=Mode.STUDENT_MESSENGER_CONTACTS, settings=ATTENDANCE_ON, as_of=DAY)
+    with open_store(url) as store:
+        store.load(DISTRICT)
+        receipt = store.commit(plan(spec, store.snapshot(spec)), actor="office")
+        store.undo(receipt.batch_id, actor="office")
+        dumped, history = store.dump(), store.history()
+    with open_store(url) as store:
+        assert store.dump() == dumped
+        assert store.history() == history
+
+
+def test_history_holds_one_row_per_point_and_the_household_once(store: SQLiteStore) -> None:
+    spec = BatchSpec(
+        mode=Mode.STUDENT_MESSENGER_CONTACTS,
+        settings={Reason.ATTENDANCE: Setting.ON, Reason.TEACHER: Setting.ON},
+        as_of=DAY,
+    )
+    changeset = plan(spec, store.snapshot(spec))
+    assert len(changeset) == 6  # two reasons at gn's cell, hn's phone and gs's cell
+    store.commit(changeset, actor="office")
+
+    rows = store._connection.execute("SELECT owner_id, method, affects FROM batch_points ORDER BY position").fetchall()
+    assert rows == [
+        ("gn", "cell_phone", None),  # just the owner
+        ("gs", "cell_phone", None),
+        ("hn", "household_phone", '["gn", "pn"]'),
+    ]
+    (record,) = store.history()
+    assert record.changes == changeset.changes
+
+
+def test_a_relative_url_is_relative_to_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with open_store("sqlite:///data.db") as store:
+        store.load(STAFF)
+    monkeypatch.chdir("/")
+    assert (tmp_path / "data.db").exists()
+    with open_store(f"sqlite:///{tmp_path}/data.db") as store:
+        assert keys(store.dump()) == keys(STAFF)
+
+
+def test_in_memory_stores_are_private(tmp_path: Path) -> None:
+    with open_store("sqlite://") as first, open_store("sqlite://") as second:
+        first.load(STAFF)
+        assert len(second.dump()) == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_commits_and_undos_are_logged_by_id_never_by_address(
+    store: SQLiteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec = BatchSpec(mode=Mode.STUDENT_MESSENGER_CONTACTS, settings=ATTENDANCE_ON, as_of=DAY)
+    with caplog.at_level("INFO", logger="contact_prefs_sqlite"):
+        receipt = store.commit(plan(spec, store.snapshot(spec)), actor="office")
+        undo = store.undo(receipt.batch_id, actor="office")
+    logged = caplog.text
+    assert receipt.batch_id in logged and undo.batch_id in logged
+    for point in DISTRICT.contact_points:
+        if point.address:
+            assert point.address not in logged
+    assert "555" not in repr(store)
+
+
+def test_keep_preferences_only_moves_the_address(store: SQLiteStore) -> None:
+    (cell,) = [p for p in store.dump().contact_points if p.key == ("gn", Method.CELL_PHONE)]
+    edited = attrs.evolve(cell, enabled={Reason.TEACHER}, source="portal", revoked=True)
+    store.load(Snapshot(contact_points=[edited]))
+    store.load(Snapshot(contact_points=[attrs.evolve(cell, address="555-0999")]), keep_preferences=True)
+    (kept,) = [p for p in store.dump().contact_points if p.key == cell.key]
+    assert kept == attrs.evolve(edited, address="555-0999")
+
+
+def test_a_point_gone_since_planning_conflicts_and_nothing_is_written(store: SQLiteStore) -> None:
+    spec = BatchSpec(mode=Mode.STUDENT_MESSENGER_CONTACTS, settings=ATTENDANCE_ON, as_of=DAY)
+    changeset = plan(spec, store.snapshot(spec))
+    (gone,) = [p for p in store.dump().contact_points if p.key == ("gs", Method.CELL_PHONE)]
+    store.load(Snapshot(), remove=Snapshot(contact_points=[gone]))
+    before = store.dump()
+
+    with pytest.raises(ConflictError) as raised:
+        store.commit(changeset, actor="office")
+    assert {c.point_key for c in raised.value.conflicts} == {gone.key}
+    assert store.dump() == before
+    assert store.history() == ()
+
+
+def test_the_version_is_a_counter_that_moves_with_every_write(tmp_path: Path) -> None:
+    with SQLiteStore.open(str(tmp_path / "district.db")) as store:
+        versions = [store.dump().version]
+        store.load(Snapshot())
+        versions.append(store.dump().version)
+        spec = BatchSpec(mode=Mode.STUDENTS, settings={}, as_of=DAY)
+        store.commit(plan(spec, store.snapshot(spec)), actor="office")  # an empty batch is still a write
+        versions.append(store.dump().version)
+    assert len(set(versions)) == 3
+    with sqlite3.connect(tmp_path / "district.db") as connection:
+        assert connection.execute("SELECT version FROM state").fetchone() == (int(versions[-1]),)
+    connection.close()
