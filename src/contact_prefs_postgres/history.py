@@ -1,9 +1,8 @@
 """Batches as rows: the spec as JSON, and one row per contact point a batch wrote.
 
-A point's row holds the point before and after (``enabled`` masks, ``source``),
-the reasons switched there (a mask) and the people affected.  That is all a
-change says, so the changes are rebuilt exactly from it: a batch of 100,000
-changes is about 30,000 rows, not 100,000.
+A point's row is a :class:`~contact_prefs.PointUpdate`: the point before and
+after (``enabled`` masks, ``source``) and the people affected.  The per-reason
+changes follow from it, so a batch of 100,000 changes is about 30,000 rows.
 """
 
 from __future__ import annotations
@@ -12,18 +11,16 @@ import datetime
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from contact_prefs import BatchSpec, Change, PointUpdate, Reason, ReasonSet, Source
+from contact_prefs import BatchSpec, PointUpdate, ReasonSet, Source
 
 from .tables import METHODS, SOURCES
 
-WriteRow = tuple[int, str, str, str, int, int, str, int, list[str]]
+WriteRow = tuple[int, str, str, str, int, int, str, list[str]]
 """A point write: position, owner_id, method, source_before, enabled_before, enabled_after,
-source_after, switched, affects (the columns of the ``point_writes`` table)."""
+source_after, affects (the columns of the ``point_writes`` table)."""
 
-PointRow = tuple[str, str, str, int, int, int, list[str]]
-"""A recorded point: owner_id, method, source_before, enabled_before, enabled_after, switched, affects."""
-
-_REASON_BITS = [(reason, reason.bit) for reason in Reason]
+PointRow = tuple[str, str, str, int, int, list[str]]
+"""A recorded point: owner_id, method, source_before, enabled_before, enabled_after, affects."""
 
 
 def spec_to_json(spec: BatchSpec) -> dict[str, Any]:
@@ -54,49 +51,31 @@ def spec_from_json(data: dict[str, Any]) -> BatchSpec:
 
 def write_rows(updates: Iterable[PointUpdate], source_after: Callable[[PointUpdate], Source]) -> list[WriteRow]:
     """One row per point update, in order; ``source_after`` is what the point's source becomes."""
-    rows: list[WriteRow] = []
-    for position, update in enumerate(updates):
-        switched = 0
-        for change in update.changes:
-            switched |= change.reason.bit
-        rows.append(
-            (
-                position,
-                update.owner_id,
-                update.method.value,
-                update.source_before.value,
-                update.enabled_before.mask,
-                update.enabled_after.mask,
-                source_after(update).value,
-                switched,
-                sorted(update.changes[0].affects),
-            )
+    return [
+        (
+            position,
+            update.owner_id,
+            update.method.value,
+            update.source_before.value,
+            update.enabled_before.mask,
+            update.enabled_after.mask,
+            source_after(update).value,
+            sorted(update.affects),
         )
-    return rows
+        for position, update in enumerate(updates)
+    ]
 
 
-def changes_from_rows(rows: Iterable[PointRow]) -> tuple[Change, ...]:
-    """The changes recorded as point rows: per point, one change per switched reason, in reason order."""
-    changes: list[Change] = []
-    for owner_id, method, source_before, enabled_before, enabled_after, switched, affects in rows:
-        point_method, source, before, people = (
-            METHODS[method],
-            SOURCES[source_before],
-            ReasonSet.from_mask(enabled_before),
-            frozenset(affects),
+def updates_from_rows(rows: Iterable[PointRow]) -> tuple[PointUpdate, ...]:
+    """The point updates recorded as rows."""
+    return tuple(
+        PointUpdate(
+            owner_id=owner_id,
+            method=METHODS[method],
+            source_before=SOURCES[source_before],
+            enabled_before=ReasonSet.from_mask(enabled_before),
+            enabled_after=ReasonSet.from_mask(enabled_after),
+            affects=frozenset(affects),
         )
-        changes.extend(
-            Change(
-                owner_id=owner_id,
-                method=point_method,
-                reason=reason,
-                before=bool(enabled_before & bit),
-                after=bool(enabled_after & bit),
-                source_before=source,
-                enabled_before=before,
-                affects=people,
-            )
-            for reason, bit in _REASON_BITS
-            if switched & bit
-        )
-    return tuple(changes)
+        for owner_id, method, source_before, enabled_before, enabled_after, affects in rows
+    )

@@ -28,7 +28,7 @@ def scoped_snapshot(cursor: psycopg.Cursor[Any], spec: BatchSpec, version: str) 
     params: dict[str, Any] = {"day": spec.as_of, "household_phone": Method.HOUSEHOLD_PHONE.value}
 
     def select(table: Table, where: str) -> list[Any]:
-        return [table.from_row(row) for row in cursor.execute(table.select(f"WHERE {where}"), params)]
+        return [table.from_row(row) for row in cursor.execute(table.select(f"WHERE {where}"), params).fetchall()]
 
     enrollments: list[Any] = []
     relationships: list[Any] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
@@ -20,15 +20,16 @@ from contact_prefs import (
     ChangeSet,
     ConflictError,
     ContactPrefsError,
+    PointUpdate,
     Receipt,
     Snapshot,
     Source,
     StoreError,
     UnknownBatchError,
 )
-from contact_prefs.changes import count_changes
+from contact_prefs.changes import count_updates
 
-from .history import changes_from_rows, spec_from_json, spec_to_json, write_rows
+from .history import spec_from_json, spec_to_json, updates_from_rows, write_rows
 from .schema import advisory_key, prepare, use_schema
 from .scope import scoped_snapshot
 from .tables import ADDRESS_ONLY, CONTACT_POINTS, TABLES
@@ -89,7 +90,8 @@ class PostgresStore:
         with self._transaction(READ) as cursor:
             version = self._version(cursor)
             collections = {
-                table.name: [table.from_row(row) for row in cursor.execute(table.select())] for table in TABLES
+                table.name: [table.from_row(row) for row in cursor.execute(table.select()).fetchall()]
+                for table in TABLES
             }
         return Snapshot(version=version, **collections)
 
@@ -104,21 +106,21 @@ class PostgresStore:
             ).fetchall()
             points: dict[str, list[Any]] = {}
             for batch_id, *row in cursor.execute(
-                "SELECT batch_id, owner_id, method, source_before, enabled_before, enabled_after, switched, affects "
+                "SELECT batch_id, owner_id, method, source_before, enabled_before, enabled_after, affects "
                 "FROM batch_points ORDER BY batch_id, position"
-            ):
+            ).fetchall():
                 points.setdefault(batch_id, []).append(row)
         records = []
         for batch_id, actor, at, spec, undone_by, undoes in batches:
-            changes = changes_from_rows(points.get(batch_id, ()))
+            updates = updates_from_rows(points.get(batch_id, ()))
             records.append(
                 BatchRecord(
                     batch_id=batch_id,
                     actor=actor,
                     at=at.astimezone(datetime.UTC),
                     spec=spec_from_json(spec),
-                    counts=count_changes(changes),
-                    changes=changes,
+                    counts=count_updates(updates),
+                    changes=tuple(change for update in updates for change in update.changes),
                     undone_by=undone_by,
                     undoes=undoes,
                 )
@@ -145,11 +147,9 @@ class PostgresStore:
             bump_version(cursor)
 
     def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        rows = write_rows(changeset.point_updates(), lambda update: Source.BATCH)
+        rows = write_rows(changeset.updates, lambda update: Source.BATCH)
         with self._transaction(WRITE) as cursor:
-            failed = write_points(cursor, rows)
-            if failed:
-                raise ConflictError([c for c in changeset.changes if (c.owner_id, c.method.value) in failed])
+            _conflicts(changeset.updates, write_points(cursor, rows))
             batch_id, at = self._record(cursor, changeset.spec, actor, recorded=bool(rows), undoes=None)
         return Receipt(batch_id=batch_id, actor=actor, at=at, counts=changeset.counts(), applied=len(changeset))
 
@@ -167,19 +167,17 @@ class PostgresStore:
                 raise ContactPrefsError(
                     f"batch {batch_id!r} is the undo of {undoes!r} and cannot be undone; plan a new batch instead"
                 )
-            changes = changes_from_rows(
+            done = updates_from_rows(
                 cursor.execute(
-                    "SELECT owner_id, method, source_before, enabled_before, enabled_after, switched, affects "
+                    "SELECT owner_id, method, source_before, enabled_before, enabled_after, affects "
                     "FROM batch_points WHERE batch_id = %s ORDER BY position",
                     [batch_id],
                 )
             )
-            inverse = ChangeSet(spec=spec, basis="", changes=changes, skips=(), recipients=()).inverse()
-            restored = {change.point_key: change.source_before for change in changes}
-            rows = write_rows(inverse.point_updates(), lambda update: restored[update.key])
-            failed = write_points(cursor, rows)
-            if failed:
-                raise ConflictError([c for c in inverse.changes if (c.owner_id, c.method.value) in failed])
+            inverse = ChangeSet(spec=spec, basis="", updates=done).inverse()
+            restored = {update.key: update.source_before for update in done}
+            rows = write_rows(inverse.updates, lambda update: restored[update.key])
+            _conflicts(inverse.updates, write_points(cursor, rows))
             undo_id, at = self._record(cursor, spec, actor, recorded=bool(rows), undoes=batch_id)
             cursor.execute("UPDATE batches SET undone_by = %s WHERE batch_id = %s", [undo_id, batch_id])
         return Receipt(
@@ -235,3 +233,9 @@ class PostgresStore:
         if recorded:
             record_points(cursor, batch_id)
         return batch_id, at
+
+
+def _conflicts(updates: Iterable[PointUpdate], failed: set[tuple[str, str]]) -> None:
+    """Raise ``ConflictError`` with every change at the points that ``failed`` (keys as stored)."""
+    if failed:
+        raise ConflictError([change for u in updates if (u.owner_id, u.method.value) in failed for change in u.changes])

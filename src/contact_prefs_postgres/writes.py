@@ -26,15 +26,14 @@ CREATE TEMP TABLE point_writes (
     enabled_before integer NOT NULL,
     enabled_after integer NOT NULL,
     source_after text NOT NULL,
-    switched integer NOT NULL,
     affects text[] NOT NULL
 ) ON COMMIT DROP
 """
 COPY_POINT_WRITES = (
     "COPY point_writes (position, owner_id, method, source_before, enabled_before, enabled_after, "
-    "source_after, switched, affects) FROM STDIN"
+    "source_after, affects) FROM STDIN"
 )
-POINT_WRITE_TYPES = ("int4", "text", "text", "text", "int4", "int4", "text", "int4", "text[]")
+POINT_WRITE_TYPES = ("int4", "text", "text", "text", "int4", "int4", "text", "text[]")
 
 # Rows are locked in key order (the ORDER BY runs before the locking), so two
 # writers wanting overlapping points queue instead of deadlocking; a portal
@@ -83,8 +82,8 @@ def record_points(cursor: psycopg.Cursor[Any], batch_id: str) -> None:
     """Keep the points just written as the history of ``batch_id``."""
     cursor.execute(
         "INSERT INTO batch_points "
-        "(batch_id, position, owner_id, method, source_before, enabled_before, enabled_after, switched, affects) "
-        "SELECT %s, position, owner_id, method, source_before, enabled_before, enabled_after, switched, affects "
+        "(batch_id, position, owner_id, method, source_before, enabled_before, enabled_after, affects) "
+        "SELECT %s, position, owner_id, method, source_before, enabled_before, enabled_after, affects "
         "FROM point_writes",
         [batch_id],
     )
