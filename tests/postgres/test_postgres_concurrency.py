@@ -272,3 +272,47 @@ def test_a_large_commit_killed_while_running_leaves_all_or_nothing(
         else:
             assert points == sorted(changeset.apply_to(before).contact_points, key=str)
             assert [record.batch_id for record in reopened.history()] == [receipt.batch_id]
+
+
+def test_portal_edits_batches_and_undos_at_once_never_deadlock(schema_url: str) -> None:
+    """Writers hammering the same points: each write lands or conflicts cleanly, none fails otherwise
+    (a deadlock would fail one with a StoreError: locks are taken in one order everywhere)."""
+    rounds = 30
+    with open_store(schema_url) as setup:
+        setup.load(district(8))
+
+    def portal(worker: int) -> list[Snapshot]:
+        edits = []
+        with open_store(schema_url) as store:
+            for n in range(rounds):
+                points = [p for p in store.dump().contact_points if p.owner_id.startswith("north")]
+                # Several points in an order of their own: locks must not be taken in input order.
+                chosen = points[n % 3 :: 3][::-1]
+                edited = [attrs.evolve(p, enabled={Reason.PRIORITY}, source=Source.PORTAL) for p in chosen]
+                store.load(Snapshot(contact_points=edited), remove=Snapshot(persons=[Person(id=f"w{worker}")]))
+                edits.append(Snapshot(contact_points=edited))
+        return edits
+
+    def batches(actor: str) -> int:
+        landed = 0
+        with open_store(schema_url) as store:
+            for n in range(rounds):
+                spec = attendance_on(SCHOOLS[n % 2])
+                try:
+                    _, receipt = run_batch(store, spec, actor=actor)
+                    landed += 1
+                    store.undo(receipt.batch_id, actor=actor)
+                    landed += 1
+                except ConflictError:
+                    pass  # a portal edit came between: nothing was written, which the history shows
+        return landed
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        portals = [pool.submit(portal, n) for n in range(2)]
+        committers = [pool.submit(batches, actor) for actor in ("a", "b")]
+        landed = sum(future.result() for future in committers)
+        for future in portals:
+            future.result()
+
+    with open_store(schema_url) as store:
+        assert len(store.history()) == landed
