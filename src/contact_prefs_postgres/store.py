@@ -63,7 +63,7 @@ class PostgresStore:
 
     url: PostgresUrl
     connection: psycopg.Connection[tuple[Any, ...]] = attrs.field(repr=False)
-    _lock: threading.RLock = attrs.field(factory=threading.RLock, repr=False, alias="_lock")
+    _lock: threading.RLock = attrs.field(factory=threading.RLock, repr=False, init=False)
 
     @classmethod
     def open(cls, url: str) -> PostgresStore:
