@@ -32,12 +32,12 @@ from .spec import BatchSpec
 
 SCHOOL_NAMES = (
     "lincoln-elementary",
-    "maple-elementary",
-    "cedar-elementary",
     "riverside-middle",
-    "hillcrest-middle",
     "central-high",
+    "maple-elementary",
+    "hillcrest-middle",
     "westview-high",
+    "cedar-elementary",
     "harbor-academy",
 )
 FIRST_NAMES = (
