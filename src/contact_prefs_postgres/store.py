@@ -34,7 +34,7 @@ from .schema import advisory_key, prepare, use_schema
 from .scope import scoped_snapshot
 from .tables import ADDRESS_ONLY, CONTACT_POINTS, TABLES
 from .url import PostgresUrl
-from .writes import bump_version, record_points, write_points
+from .writes import bump_version, lock_points, record_points, write_points
 
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 
@@ -42,14 +42,6 @@ READ = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 # Writes see the latest committed rows and lock what they change: read committed
 # plus explicit row locks, whatever the server's default isolation.
 WRITE = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE"
-
-LOCK_LOADED_POINTS = """
-SELECT count(*) FROM (
-    SELECT FROM contact_points AS p JOIN unnest(%s::text[], %s::text[]) AS k(owner_id, method) USING (owner_id, method)
-    ORDER BY p.owner_id, p.method
-    FOR UPDATE OF p
-) AS locked
-"""
 
 
 @attrs.define
@@ -136,11 +128,12 @@ class PostgresStore:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_key("load", self.url.schema)])
             points = [*removed.get(CONTACT_POINTS.name, ()), *snapshot.contact_points]
             if points:
-                cursor.execute(LOCK_LOADED_POINTS, CONTACT_POINTS.arrays(points, keys_only=True))
+                lock_points(cursor, *CONTACT_POINTS.arrays(points, keys_only=True))
             for table in TABLES:
                 if removed.get(table.name):
                     cursor.execute(table.delete(), table.arrays(removed[table.name], keys_only=True))
-            for table, records in zip(TABLES, snapshot.collections().values(), strict=True):
+            for table in TABLES:
+                records = getattr(snapshot, table.name)
                 if records:
                     updated = ADDRESS_ONLY if keep_preferences and table is CONTACT_POINTS else None
                     cursor.execute(table.upsert(updated), table.arrays(records))

@@ -46,6 +46,14 @@ SELECT count(*) FROM (
 ) AS locked
 """
 
+LOCK_LISTED_POINTS = """
+SELECT count(*) FROM (
+    SELECT FROM contact_points AS p JOIN unnest(%s::text[], %s::text[]) AS k(owner_id, method) USING (owner_id, method)
+    ORDER BY p.owner_id, p.method
+    FOR UPDATE OF p
+) AS locked
+"""
+
 # The compare-and-set in one statement: every point still as planned is
 # written; the points that were not (changed, gone, or revoked while the write
 # would switch a reason on) come back.
@@ -76,6 +84,11 @@ def write_points(cursor: psycopg.Cursor[Any], rows: list[WriteRow]) -> set[tuple
             copy.write_row(row)
     cursor.execute(LOCK_POINTS)
     return {(owner_id, method) for owner_id, method in cursor.execute(WRITE_POINTS).fetchall()}
+
+
+def lock_points(cursor: psycopg.Cursor[Any], owner_ids: list[str], methods: list[str]) -> None:
+    """Lock the stored contact points of these keys, in key order (a load, before it writes any)."""
+    cursor.execute(LOCK_LISTED_POINTS, [owner_ids, methods])
 
 
 def record_points(cursor: psycopg.Cursor[Any], batch_id: str) -> None:
