@@ -46,6 +46,7 @@ NORTH = Snapshot(
         HouseholdMember(household_id="hn", person_id="gn"),
         HouseholdMember(household_id="hn", person_id="pn"),
         HouseholdMember(household_id="hn", person_id="old", end=DAY - datetime.timedelta(days=1)),
+        HouseholdMember(household_id="hx", person_id="gn"),  # no household phone saved
     ],
     contact_points=[
         ContactPoint(owner_id="gn", method=Method.CELL_PHONE, address="555-0101"),
@@ -95,7 +96,7 @@ def test_the_snapshot_of_a_school_holds_only_that_school_and_plans_like_everythi
 
     assert keys(snapshot) == {
         "persons": set(),
-        "household_members": {("hn", "gn", None), ("hn", "pn", None)},  # active members only
+        "household_members": {("hn", "gn", None), ("hn", "pn", None)},  # active, of a household with a phone
         "enrollments": {("n1", "north", "north:2026", None)},
         "relationships": {("n1", "gn")},  # the Messenger ones
         "assignments": set(),

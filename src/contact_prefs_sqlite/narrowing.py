@@ -10,9 +10,10 @@ each step filling a temporary id table the next one joins:
    filter's people who exist and hold an active District Assignment (Census/
    Staff; the filter's persons and assignments are read so that the plan can
    tell unknown people from unassigned ones).
-3. ``households``: where a recipient is an active member; every active
-   membership of those households is read (a household phone's change
-   affects them all).
+3. ``households``: where a recipient is an active member and a household
+   phone is saved (a household matters for nothing else); every active
+   membership of those households is read (a change to the phone affects
+   them all).
 4. The recipients' own saved points, the households' saved phones, and the
    recipients' active District Assignments (for the Staff reason).
 
@@ -91,8 +92,10 @@ def narrowed(connection: sqlite3.Connection, spec: BatchSpec) -> dict[str, list[
 
     connection.execute(
         "INSERT OR IGNORE INTO temp.households (id) SELECT t.household_id "
-        f"FROM temp.recipients r JOIN household_members t ON t.person_id = r.id WHERE {active('t')}",
-        parameters,
+        f"FROM temp.recipients r JOIN household_members t ON t.person_id = r.id WHERE {active('t')} "
+        "AND EXISTS (SELECT 1 FROM contact_points p "
+        "WHERE p.owner_id = t.household_id AND p.method = :household AND p.address <> '')",
+        {**parameters, "household": HOUSEHOLD_PHONE},
     )
     found["household_members"] = _read(
         connection,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -60,28 +61,33 @@ _assignment = trusted(DistrictAssignment)
 _point = trusted(ContactPoint)
 
 
-def person_from_row(row: Row) -> Person:
-    return _person(row[0], row[1])
+# Each takes a row's columns as arguments: ``itertools.starmap`` feeds them without indexing.
 
 
-def member_from_row(row: Row) -> HouseholdMember:
-    return _member(row[0], row[1], day(row[2]), day(row[3]))
+def person_from_row(person_id: str, name: str) -> Person:
+    return _person(person_id, name)
 
 
-def enrollment_from_row(row: Row) -> Enrollment:
-    return _enrollment(row[0], row[1], row[2], day(row[3]), day(row[4]))
+def member_from_row(household_id: str, person_id: str, start: str, end: str | None) -> HouseholdMember:
+    return _member(household_id, person_id, day(start), day(end))
 
 
-def relationship_from_row(row: Row) -> Relationship:
-    return _relationship(row[0], row[1], bool(row[2]))
+def enrollment_from_row(student_id: str, school_id: str, calendar_id: str, start: str, end: str | None) -> Enrollment:
+    return _enrollment(student_id, school_id, calendar_id, day(start), day(end))
 
 
-def assignment_from_row(row: Row) -> DistrictAssignment:
-    return _assignment(row[0], day(row[1]), day(row[2]))
+def relationship_from_row(student_id: str, contact_id: str, messenger: int) -> Relationship:
+    return _relationship(student_id, contact_id, messenger == 1)
 
 
-def point_from_row(row: Row) -> ContactPoint:
-    return _point(row[0], METHODS[row[1]], row[2], reasons(row[3]), reasons(row[4]), SOURCES[row[5]], bool(row[6]))
+def assignment_from_row(person_id: str, start: str, end: str | None) -> DistrictAssignment:
+    return _assignment(person_id, day(start), day(end))
+
+
+def point_from_row(
+    owner_id: str, method: str, address: str, enabled: int, text: int, source: str, revoked: int
+) -> ContactPoint:
+    return _point(owner_id, METHODS[method], address, reasons(enabled), reasons(text), SOURCES[source], revoked == 1)
 
 
 @attrs.frozen
@@ -92,7 +98,7 @@ class Table:
     columns: tuple[str, ...]
     key_size: int
     to_row: Callable[[Any], Row]
-    from_row: Callable[[Row], Any]
+    from_row: Callable[..., Any]
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -104,8 +110,8 @@ class Table:
         return ", ".join(prefix + column for column in self.columns)
 
     def records(self, rows: Iterable[Row]) -> list[Any]:
-        from_row = self.from_row
-        return [from_row(row) for row in rows]
+        """The records of ``rows`` (of :meth:`select`'s columns)."""
+        return list(itertools.starmap(self.from_row, rows))
 
     def upsert(self, keep: tuple[str, ...] = ()) -> str:
         """Insert a row or replace the stored row's columns, except ``keep``, by key."""
