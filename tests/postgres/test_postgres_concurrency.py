@@ -241,9 +241,7 @@ def test_a_commit_killed_after_writing_its_points_leaves_nothing(
         assert reopened.history() == ()
 
 
-@pytest.mark.parametrize(
-    "statement", ["COPY point_writes", "FOR UPDATE OF p", "WITH written", "INSERT INTO batch_points"]
-)
+@pytest.mark.parametrize("statement", ["WITH written", "INSERT INTO batch_points"])
 def test_a_large_commit_killed_while_running_leaves_all_or_nothing(
     schema_url: str, pool: ThreadPoolExecutor, watcher: Any, statement: str
 ) -> None:
