@@ -24,12 +24,19 @@ STUDENTS = "200"
 
 
 def run(
-    folder: Path, *args: str, store: str | None = None, stdin: int | None = subprocess.DEVNULL
+    folder: Path,
+    *args: str,
+    store: str | None = None,
+    stdin: int | None = subprocess.DEVNULL,
+    path: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``contact-prefs ARGS`` in ``folder``, with ``$CONTACT_PREFS_STORE`` set to ``store`` (or unset)."""
+    """``contact-prefs ARGS`` in ``folder``, with ``$CONTACT_PREFS_STORE`` set to ``store`` (or unset)
+    and ``path`` in front of the import path."""
     env = {key: value for key, value in os.environ.items() if key != "CONTACT_PREFS_STORE"}
     if store:
         env["CONTACT_PREFS_STORE"] = store
+    if path:
+        env["PYTHONPATH"] = os.pathsep.join([str(path), *filter(None, [env.get("PYTHONPATH")])])
     return subprocess.run(
         [sys.executable, "-m", "contact_prefs", *args],
         cwd=folder,
@@ -239,6 +246,59 @@ def test_undo_meets_a_parents_later_edit_and_exits_1(folder: Path) -> None:
     assert f"cannot undo batch {applied['batch_id']}" in error and f"{owner} {method}" in error
     assert "nothing was written" in error
     assert len(history(folder)) == 2
+
+
+CONFLICTING_BACKEND = """
+import attrs
+from contact_prefs import ConflictError, hookimpl
+from contact_prefs.demo import build_district
+from contact_prefs_memory import MemoryStore
+
+COMMITS = []
+
+
+@attrs.define
+class ConflictingStore:
+    \"\"\"A district where a parent edits a point between every plan and its commit.\"\"\"
+
+    inner: MemoryStore
+
+    def commit(self, changeset, *, actor):
+        COMMITS.append(actor)
+        print(f"commit attempt {len(COMMITS)}")
+        raise ConflictError(changeset.changes[:1])
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def open_conflicting(url):
+    inner = MemoryStore()
+    inner.load(build_district(30))
+    return ConflictingStore(inner)
+
+
+@hookimpl
+def contact_prefs_register_stores(register):
+    register("conflicting", open_conflicting)
+"""
+
+
+def test_apply_exits_1_when_conflicts_outlast_the_retries(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "conflicting_backend-1.0.dist-info").mkdir(parents=True)
+    (site / "conflicting_backend.py").write_text(CONFLICTING_BACKEND, encoding="utf-8")
+    (site / "conflicting_backend-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: conflicting-backend\nVersion: 1.0\n", encoding="utf-8"
+    )
+    (site / "conflicting_backend-1.0.dist-info" / "entry_points.txt").write_text(
+        "[contact_prefs]\nconflicting = conflicting_backend\n", encoding="utf-8"
+    )
+    result = run(tmp_path, "--store", "conflicting://", "apply", *APPLY, "--actor", "ann", "--yes", path=site)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == ["commit attempt 1", "commit attempt 2", "commit attempt 3"]
+    assert result.stderr.startswith("contact-prefs: error: planned 3 times, and 1 contact point(s) changed")
+    assert "Traceback" not in result.stderr
 
 
 def test_undo_never_switches_a_revoked_point_back_on(folder: Path) -> None:

@@ -80,14 +80,14 @@ def _progress(message: str) -> None:
 # -- options ---------------------------------------------------------------------
 
 
+_MODES = ", ".join(mode.value.replace("_", "-") for mode in Mode)
+
+
 def _mode(text: str) -> Mode:
     try:
         return Mode(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid mode {text!r}; choose from {_MODES}") from None
-
-
-_MODES = ", ".join(mode.value.replace("_", "-") for mode in Mode)
 
 
 def _setting(text: str) -> tuple[Reason, Setting]:
@@ -176,49 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("apply", _apply, "plan a batch and apply it"),
     ):
         sub = command(name, run, help, output, details)
-        sub.add_argument(
-            "--mode",
-            type=_mode,
-            required=True,
-            metavar="{" + _MODES.replace(", ", ",") + "}",
-            help="whose preferences to set",
-        )
-        sub.add_argument(
-            "--school", type=_id, metavar="ID", help="only students enrolled in this school (default: all)"
-        )
-        sub.add_argument(
-            "--calendar",
-            type=_id,
-            metavar="ID",
-            help="only students enrolled in this calendar, <school>:<year> (default: all)",
-        )
-        sub.add_argument(
-            "--filter-file",
-            type=Path,
-            metavar="FILE",
-            help="ad hoc filter: one id per line (students; people in census-staff, where it is required)",
-        )
-        sub.add_argument(
-            "--as-of",
-            type=_date,
-            metavar="YYYY-MM-DD",
-            help="the day enrollments, memberships and assignments are active (default: today)",
-        )
-        sub.add_argument(
-            "--set",
-            type=_setting,
-            action="append",
-            required=True,
-            dest="settings",
-            metavar="REASON=on|off|no_change",
-            help=f"a reason's setting; repeat for several (reasons: {Reason.choices()})",
-        )
-        sub.add_argument(
-            "--keep-portal", action="store_true", help="leave points whose preferences a parent set in the portal"
-        )
-        sub.add_argument(
-            "--allow-emergency-off", action="store_true", help="allow emergency=off (stops emergency messages)"
-        )
+        _batch_options(sub)
         if name == "apply":
             _confirmation(sub)
 
@@ -236,6 +194,51 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("kind", choices=("csv",), help="the files' format")
     dump.add_argument("directory", type=Path, metavar="DIR", help="the folder to write (created if missing)")
     return parser
+
+
+def _batch_options(sub: argparse.ArgumentParser) -> None:
+    """The options of ``plan`` and ``apply``: a batch spec, option by option."""
+    sub.add_argument(
+        "--mode",
+        type=_mode,
+        required=True,
+        metavar="{" + _MODES.replace(", ", ",") + "}",
+        help="whose preferences to set",
+    )
+    sub.add_argument("--school", type=_id, metavar="ID", help="only students enrolled in this school (default: all)")
+    sub.add_argument(
+        "--calendar",
+        type=_id,
+        metavar="ID",
+        help="only students enrolled in this calendar, <school>:<year> (default: all)",
+    )
+    sub.add_argument(
+        "--filter-file",
+        type=Path,
+        metavar="FILE",
+        help="ad hoc filter: one id per line (students; people in census-staff, where it is required)",
+    )
+    sub.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="the day enrollments, memberships and assignments are active (default: today)",
+    )
+    sub.add_argument(
+        "--set",
+        type=_setting,
+        action="append",
+        required=True,
+        dest="settings",
+        metavar="REASON=on|off|no_change",
+        help=f"a reason's setting; repeat for several (reasons: {Reason.choices()})",
+    )
+    sub.add_argument(
+        "--keep-portal", action="store_true", help="leave points whose preferences a parent set in the portal"
+    )
+    sub.add_argument(
+        "--allow-emergency-off", action="store_true", help="allow emergency=off (stops emergency messages)"
+    )
 
 
 def _confirmation(sub: argparse.ArgumentParser) -> None:
