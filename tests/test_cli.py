@@ -425,6 +425,23 @@ def test_progress_shows_on_a_terminal_only(tmp_path: Path) -> None:
     assert "Building a district of 20 students..." in progress and "Applying the demo batch..." in progress
 
 
+def test_a_reader_that_stops_early_is_no_error(district: Path) -> None:
+    # About 200 kB of output: far more than a pipe holds, so writing meets the closed end.
+    args = ("plan", *PLAN, "--set", "priority=on", "--set", "general=off", "--format", "json", "--details")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "contact_prefs", *args],
+        cwd=district,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline() == b"{\n"
+    process.stdout.close()  # like `| head -1`
+    assert process.wait(timeout=120) == 0
+    assert process.stderr.read() == b""
+
+
 def test_help_and_version(tmp_path: Path) -> None:
     assert "Exit codes: 0 done; 1 a conflict" in ok(tmp_path, "--help")
     for command in ("demo", "plan", "apply", "history", "show", "undo", "import", "export"):

@@ -48,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # bad options exit 2 here, with the usage
     try:
         code: int = args.run(args)
+        sys.stdout.flush()  # here, so that a closed pipe is caught below
+    except BrokenPipeError:
+        # The reader stopped reading (``| head``): the work is done, and nobody wants the rest.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_DONE
     except ConflictError as error:
         _error(str(error))
         return EXIT_CONFLICT
