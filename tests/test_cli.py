@@ -225,11 +225,18 @@ def on_terminal(folder: Path, answer: str, *args: str) -> subprocess.CompletedPr
 def test_apply_asks_on_a_terminal_and_no_means_no(folder: Path) -> None:
     declined = on_terminal(folder, "n", "apply", *APPLY, "--actor", "ann")
     assert declined.returncode == 0 and "Nothing was applied." in declined.stdout
-    assert "Apply these " in declined.stderr and "[y/N]" in declined.stderr
+    assert "Apply these " in declined.stderr and "[y/N]" in declined.stderr and "Contact Method" in declined.stderr
     assert len(history(folder)) == 1
     accepted = on_terminal(folder, "y", "apply", *APPLY, "--actor", "ann")
-    assert accepted.returncode == 0 and accepted.stdout.count("Contact Method") == 2  # the preview, the result
-    assert len(history(folder)) == 2
+    assert accepted.returncode == 0 and "Batch " in accepted.stdout
+    assert accepted.stderr.count("Contact Method") == 1 and accepted.stdout.count("Contact Method") == 1
+    batch = str(history(folder)[0]["batch_id"])
+    kept = on_terminal(folder, "", "undo", batch, "--actor", "ann")
+    assert "Undo these " in kept.stderr and "Nothing was undone." in kept.stdout
+    undone = on_terminal(folder, "yes", "undo", batch, "--actor", "ann")
+    assert undone.returncode == 0 and f"Undoes batch {batch}" in undone.stdout
+    assert history(folder)[0]["undoes"] == batch
+    assert len(history(folder)) == 3
 
 
 def test_undo_meets_a_parents_later_edit_and_exits_1(folder: Path) -> None:
@@ -342,6 +349,9 @@ def test_census_staff_requires_a_filter_file_and_reports_unknown_ids(district: P
     assert result.returncode == 0
     assert f"warning: 2 id(s) in {str(ids)!r} match no person: nobody-1, nobody-2" in result.stderr
     assert "Unknown person 2" in result.stdout
+    result = run(district, "plan", "--mode", "census-staff", "--set", "staff=on", "--filter-file", str(ids),
+                 "--school", "central-high")  # fmt: skip
+    assert "warning: --school and --calendar do not apply to census-staff" in result.stderr
 
 
 def test_a_student_filter_reports_ids_that_match_nobody(district: Path, tmp_path: Path) -> None:

@@ -323,6 +323,8 @@ def _spec(args: argparse.Namespace) -> BatchSpec:
             "argument --mode: census-staff requires --filter-file FILE "
             "(an ad hoc census filter: one person id per line)"
         )
+    if args.mode is Mode.CENSUS_STAFF and (args.school or args.calendar):
+        _warn("--school and --calendar do not apply to census-staff, whose people come from the filter file")
     filter_ids = None if args.filter_file is None else _filter_ids(args.filter_file, parser)
     return BatchSpec(
         mode=args.mode,
@@ -388,7 +390,7 @@ def _apply(args: argparse.Namespace) -> int:
         if not args.yes:
             preview = plan(spec, store.snapshot(spec))
             _warn_if_nobody(preview)
-            _print(_planned(preview), args)
+            _confirming(_planned(preview))
             if not _confirm(f"Apply these {len(preview):,} changes?"):
                 print("Nothing was applied.")
                 return EXIT_DONE
@@ -407,6 +409,11 @@ def _require_terminal_or_yes(args: argparse.Namespace, action: str) -> None:
         args.parser.error(
             f"{action} asks for confirmation, but its input is not a terminal: pass --yes (nothing was done)"
         )
+
+
+def _confirming(result: BatchResult) -> None:
+    """What a confirmation is about, for the person at the terminal: stdout keeps only the result."""
+    print(result.text(details=False), file=sys.stderr)
 
 
 def _confirm(question: str) -> bool:
@@ -439,7 +446,7 @@ def _undo(args: argparse.Namespace) -> int:
     with _open(args) as store:
         record = _find(store, args.batch_id, args)
         if not args.yes:
-            _print(BatchResult.from_record(record), args)
+            _confirming(BatchResult.from_record(record))
             if not _confirm(f"Undo these {len(record.changes):,} changes?"):
                 print("Nothing was undone.")
                 return EXIT_DONE
