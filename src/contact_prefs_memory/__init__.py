@@ -153,12 +153,11 @@ class MemoryStore:
         conflicts: list[Change] = []
         for update in updates:
             point = points.get(update.key)
-            switches_on = bool(update.enabled_after - update.enabled_before)
             if (
                 point is None
                 or point.enabled != update.enabled_before
                 or point.source is not update.source_before
-                or (switches_on and point.revoked)  # consent withdrawn since planning
+                or (update.switched_on and point.revoked)  # consent withdrawn since planning
             ):
                 conflicts.extend(update.changes)
         if conflicts:

@@ -1,0 +1,272 @@
+"""``StoreStateMachine``: random sequences of store operations, checked against the memory store.
+
+A backend subclasses the machine, says how to open its store, and exposes
+the machine's ``TestCase`` to pytest::
+
+    from hypothesis import settings
+    from contact_prefs import open_store
+    from contact_prefs.testing.stateful import StoreStateMachine
+
+    @settings(max_examples=25, stateful_step_count=15, deadline=None)
+    class MyStoreMachine(StoreStateMachine):
+        def make_store(self):
+            return open_store("mine://")
+
+    TestMyStoreMachine = MyStoreMachine.TestCase
+
+This module imports Hypothesis: only tests import it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
+
+from contact_prefs_memory import MemoryStore
+
+from ..batch import run_batch
+from ..changes import ChangeSet
+from ..enums import Source
+from ..errors import ConflictError, ContactPrefsError
+from ..planning import plan
+from ..records import ContactPoint
+from ..snapshot import Snapshot
+from ..spec import BatchSpec
+from ..store import BatchRecord, Receipt, Store
+from . import strategies
+from .store import CROWDED_DISTRICTS, SPECS
+
+__all__ = ["StoreStateMachine"]
+
+ACTORS = st.sampled_from(["alice", "bob", "O'Brien"])
+
+
+@attrs.frozen
+class Planned:
+    """One spec planned on both stores at one moment; committed later, perhaps when stale."""
+
+    tested: ChangeSet
+    reference: ChangeSet
+
+
+@attrs.frozen
+class Batch:
+    """One history record's id in each store."""
+
+    tested: str
+    reference: str
+
+
+def _without_basis(changeset: ChangeSet) -> tuple[Any, ...]:
+    """What two stores planning one spec over the same records must agree on."""
+    return (changeset.spec, changeset.updates, changeset.skips, changeset.recipients)
+
+
+def _records(snapshot: Snapshot) -> Snapshot:
+    return attrs.evolve(snapshot.sorted(), version="")
+
+
+class StoreStateMachine(RuleBasedStateMachine):
+    """Loads, portal edits, plans, commits, batches and undos on a backend and on :class:`MemoryStore`.
+
+    After every step both stores must hold the same records, and every
+    operation must end the same way in both: the same change set (but its
+    ``basis``), the same receipt (but its id and time), the same error class
+    and conflicts, and the same history (ids mapped, times ignored).
+
+    Subclasses implement :meth:`make_store`, which returns a fresh, empty,
+    open store; the machine closes it in :meth:`teardown` (extend it to
+    clean up more, calling ``super().teardown()``).  Choose modest settings
+    with ``@settings(max_examples=25, stateful_step_count=15, deadline=None)``
+    on the subclass; expose ``Subclass.TestCase`` to pytest.
+    """
+
+    plans = Bundle("plans")
+    batches = Bundle("batches")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tested = self.make_store()
+        self.reference = MemoryStore()
+        self.ids: dict[str, str] = {}  # the tested store's batch ids -> the reference's
+
+    def make_store(self) -> Store:
+        """A fresh, empty, open store of the backend under test."""
+        raise NotImplementedError(f"{type(self).__name__} must implement make_store(self) -> Store")
+
+    def teardown(self) -> None:
+        self.tested.close()
+        self.reference.close()
+
+    # -- writes from outside: the SIS and the portal ------------------------
+
+    @initialize(district=CROWDED_DISTRICTS)
+    def start_with(self, district: Snapshot) -> None:
+        self._both(lambda store: store.load(district))
+
+    @rule(
+        district=strategies.districts(),
+        remove=st.none() | strategies.districts(),
+        keep_preferences=st.booleans(),
+    )
+    def load(self, district: Snapshot, remove: Snapshot | None, keep_preferences: bool) -> None:
+        self._both(lambda store: store.load(district, remove=remove, keep_preferences=keep_preferences))
+
+    @rule(data=st.data())
+    def portal_edit(self, data: st.DataObject) -> None:
+        """A parent changes a point in the portal (or consent is withdrawn), as a one-point load."""
+        points = self.reference.dump().contact_points
+        if not points:
+            return
+        stored: ContactPoint = data.draw(st.sampled_from(sorted(points, key=lambda p: (p.owner_id, p.method.value))))
+        edited = attrs.evolve(
+            stored,
+            enabled=data.draw(strategies.reason_sets, label="enabled"),
+            source=Source.PORTAL,
+            revoked=data.draw(st.booleans(), label="revoked"),
+        )
+        self._both(lambda store: store.load(Snapshot(contact_points=[edited])))
+
+    @rule(planned=plans, data=st.data(), edit=st.sampled_from(["portal", "withdraw consent", "remove", "readdress"]))
+    def interfere(self, planned: Planned, data: st.DataObject, edit: str) -> None:
+        """Someone changes a point that a plan waiting to be committed will write."""
+        stored = {point.key: point for point in self.reference.dump().contact_points}
+        keys = sorted((u.key for u in planned.reference.updates if u.key in stored), key=lambda k: (k[0], k[1].value))
+        if not keys:
+            return
+        target = stored[data.draw(st.sampled_from(keys))]
+        if edit == "remove":
+            self._both(lambda store: store.load(Snapshot(), remove=Snapshot(contact_points=[target])))
+            return
+        if edit == "readdress":  # a roster import: the address changes, which is no conflict
+            changed = attrs.evolve(target, address=target.address + "0")
+        elif edit == "withdraw consent":
+            changed = attrs.evolve(target, revoked=True)
+        else:
+            changed = attrs.evolve(target, enabled=data.draw(strategies.reason_sets), source=Source.PORTAL)
+        self._both(lambda store: store.load(Snapshot(contact_points=[changed]), keep_preferences=edit == "readdress"))
+
+    # -- batches ------------------------------------------------------------
+
+    @rule(target=plans, spec=SPECS)
+    def plan_for_later(self, spec: BatchSpec) -> Planned:
+        planned = Planned(
+            tested=plan(spec, self.tested.snapshot(spec)), reference=plan(spec, self.reference.snapshot(spec))
+        )
+        assert _without_basis(planned.tested) == _without_basis(planned.reference)
+        return planned
+
+    @rule(target=batches, planned=plans, actor=ACTORS)
+    def commit_planned(self, planned: Planned, actor: str) -> Any:
+        """Commit a plan, perhaps stale: then both stores must refuse it alike."""
+        outcome = self._both(
+            lambda store: store.commit(planned.tested if store is self.tested else planned.reference, actor=actor)
+        )
+        return self._batch(outcome)
+
+    @rule(target=batches, spec=SPECS, actor=ACTORS, dry_run=st.booleans())
+    def run_whole_batch(self, spec: BatchSpec, actor: str, dry_run: bool) -> Any:
+        tested = run_batch(self.tested, spec, actor=actor, dry_run=dry_run)
+        reference = run_batch(self.reference, spec, actor=actor, dry_run=dry_run)
+        assert _without_basis(tested[0]) == _without_basis(reference[0])
+        if tested[1] is None or reference[1] is None:
+            assert tested[1] is reference[1] is None
+            return self._batch(None)
+        return self._batch((tested[1], reference[1]))
+
+    @rule(target=batches, batch=batches, actor=ACTORS)
+    def undo(self, batch: Batch, actor: str) -> Any:
+        """Undo any batch: one already undone, or an undo itself, must fail alike."""
+        outcome = self._both(
+            lambda store: store.undo(batch.tested if store is self.tested else batch.reference, actor=actor)
+        )
+        return self._batch(outcome)
+
+    # -- what must hold after every step ------------------------------------
+
+    @invariant()
+    def same_records(self) -> None:
+        assert _records(self.tested.dump()) == _records(self.reference.dump())
+
+    @invariant()
+    def same_history(self) -> None:
+        tested, reference = self.tested.history(), self.reference.history()
+        assert len(tested) == len(reference)
+        for mine, theirs in zip(tested, reference, strict=True):
+            assert mine.at.utcoffset() == datetime.timedelta(0)
+            assert self._mapped(mine) == attrs.evolve(theirs, at=mine.at)
+            assert dict(mine.counts) == dict(theirs.counts)
+
+    @invariant()
+    def version_is_stable_between_writes(self) -> None:
+        assert self.tested.dump().version == self.tested.dump().version
+
+    # -- helpers ------------------------------------------------------------
+
+    def _both(self, operation: Callable[[Store], Any]) -> Any:
+        """Run ``operation`` on both stores; both must succeed or fail alike.
+
+        Returns ``(tested result, reference result)``, or ``None`` when both
+        failed.  A failure must leave the tested version as it was, and a
+        success that changed the records must change it.
+        """
+        before = self.tested.dump().version
+        records_before = _records(self.reference.dump())
+        results: list[Any] = []
+        errors: list[ContactPrefsError] = []
+        for store in (self.tested, self.reference):
+            try:
+                results.append(operation(store))
+            except ContactPrefsError as error:
+                errors.append(error)
+        if errors:
+            assert len(errors) == 2, f"only one store failed: {errors[0]!r}"
+            tested, reference = errors
+            assert type(tested) is type(reference)
+            if isinstance(tested, ConflictError) and isinstance(reference, ConflictError):
+                assert sorted(tested.conflicts, key=repr) == sorted(reference.conflicts, key=repr)
+            assert self.tested.dump().version == before, "a failed operation changed the version"
+            return None
+        if isinstance(results[0], Receipt):
+            self._same_receipt(results[0], results[1])
+        if _records(self.reference.dump()) != records_before:
+            assert self.tested.dump().version != before, "a write left the version unchanged"
+        return tuple(results)
+
+    def _same_receipt(self, tested: Receipt, reference: Receipt) -> None:
+        assert tested.at.utcoffset() == datetime.timedelta(0)
+        assert tested.batch_id not in self.ids
+        assert (tested.actor, tested.applied, dict(tested.counts)) == (
+            reference.actor,
+            reference.applied,
+            dict(reference.counts),
+        )
+        assert (tested.undoes is None) is (reference.undoes is None)
+        if tested.undoes is not None:
+            assert self.ids[tested.undoes] == reference.undoes
+
+    def _batch(self, outcome: tuple[Receipt, Receipt] | None) -> Any:
+        """The new batch for the ``batches`` bundle, or nothing when there is none."""
+        if outcome is None:
+            return multiple()
+        tested, reference = outcome
+        self.ids[tested.batch_id] = reference.batch_id
+        return Batch(tested=tested.batch_id, reference=reference.batch_id)
+
+    def _mapped(self, record: BatchRecord) -> BatchRecord:
+        """``record`` with the tested store's batch ids replaced by the reference's."""
+
+        def mapped(batch_id: str | None) -> str | None:
+            return None if batch_id is None else self.ids[batch_id]
+
+        return attrs.evolve(
+            record,
+            batch_id=self.ids[record.batch_id],
+            undone_by=mapped(record.undone_by),
+            undoes=mapped(record.undoes),
+        )
