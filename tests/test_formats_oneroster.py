@@ -236,6 +236,15 @@ def test_real_export_quirks_are_tolerated(tmp_path: Path) -> None:
     assert read_oneroster(folder).summary["staff"] == 2
 
 
+def test_users_of_other_roles_are_persons_without_links(tmp_path: Path) -> None:
+    roster = read_oneroster(
+        write_roster(tmp_path, {"users.csv": ("r1,,,true,north,relative", "r1,,,true,north,Mentor")})
+    )
+    assert Person(id="r1", name="Ruth Lovelace") in roster.snapshot.persons
+    assert all("r1" not in (link.student_id, link.contact_id) for link in roster.snapshot.relationships)
+    assert roster.summary["other_users"] == 2 and roster.summary["ignored_links"] == 2
+
+
 def test_a_file_the_manifest_marks_absent_is_not_needed(tmp_path: Path) -> None:
     folder = write_roster(tmp_path, {"manifest.csv": ("file.enrollments,bulk", "file.enrollments,absent")})
     (folder / "enrollments.csv").unlink()
@@ -250,7 +259,14 @@ def test_a_file_the_manifest_marks_absent_is_not_needed(tmp_path: Path) -> None:
         ("manifest.csv", "oneroster.version,1.1\n", "", None, None, "does not name the oneroster.version"),
         ("manifest.csv", "file.users,bulk", "file.users,full", 7, "value", "'full' is not bulk, delta or absent"),
         ("users.csv", ",role,", ",kind,", 1, None, "lacks the column(s) role"),
-        ("users.csv", "s2,,,true,north,student", "s2,,,true,north,pupil", 3, "role", "'pupil' is not a OneRoster role"),
+        (
+            "users.csv",
+            "s2,,,true,north,student",
+            "s2,,,true,north, ",
+            3,
+            "role",
+            "' ' is empty, and a value is required",
+        ),
         ("users.csv", "s2,,,true", "s1,,,true", 3, "sourcedId", "'s1' is on line 2 already"),
         ("users.csv", "s2,,,true", ",,,true", 3, "sourcedId", "'' is empty, and a value is required"),
         ("users.csv", ',"s1, s2",,', ',"s1, s9",,', 4, "agentSourcedIds", "'s9' names no user in users.csv"),

@@ -13,7 +13,8 @@ The mapping (``docs/formats.md`` has it in full):
   ``relative`` are contacts, linked to students through ``agentSourcedIds``
   (on either side) by relationships with the Messenger flag; ``teacher``,
   ``administrator`` and ``aide`` are staff with an open-ended District
-  Assignment; ``proctor`` users are persons with no links;
+  Assignment; users of any other role (``proctor``) are persons with no
+  links;
 * ``email`` is an EMAIL point, ``sms`` a CELL_PHONE point, ``phone`` a
   CELL_PHONE point or, when ``sms`` is given too, an OTHER_PHONE point.  New
   points have no reasons enabled and come from ``import``; a blank cell
@@ -43,8 +44,8 @@ from .table import Row, optional_date, read_table, required
 STUDENT = "student"
 CONTACT_ROLES = frozenset({"parent", "guardian", "relative"})
 STAFF_ROLES = frozenset({"teacher", "administrator", "aide"})
-ROLES = frozenset({STUDENT, "proctor", *CONTACT_ROLES, *STAFF_ROLES})
-"""The user roles of OneRoster 1.1."""
+LINKED_ROLES = frozenset({STUDENT, *CONTACT_ROLES, *STAFF_ROLES})
+"""Roles that become students, contacts or staff; any other (``proctor``...) is a person with no links."""
 
 DATA_FILES = ("orgs", "academicSessions", "classes", "users", "enrollments")
 """The files read besides ``manifest.csv``, without their ``.csv``."""
@@ -129,7 +130,7 @@ def read_oneroster(directory: str | Path) -> RosterImport:
         "students": roles.count(STUDENT),
         "contacts": sum(1 for role in roles if role in CONTACT_ROLES),
         "staff": len(assignments),
-        "other_users": sum(1 for role in roles if role not in CONTACT_ROLES | STAFF_ROLES | {STUDENT}),
+        "other_users": sum(1 for role in roles if role not in LINKED_ROLES),
         "contact_points": len(points),
         "enrollments": len(enrollments),
         "relationships": len(relationships),
@@ -243,9 +244,7 @@ def _users(rows: Iterable[Row]) -> dict[str, _User]:
     for row in rows:
         user = _id(row, "sourcedId")
         _unique(row, user, lines)
-        role = row["role"].strip().lower()
-        if role not in ROLES:
-            raise row.error("role", f"is not a OneRoster role ({', '.join(sorted(ROLES))})")
+        role = row.parse("role", lambda cell: required(cell.strip().lower()))
         users[user] = _User(id=user, role=role, deleted=_deleted(row), row=row)
     return users
 
