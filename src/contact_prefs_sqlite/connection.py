@@ -3,7 +3,7 @@
 Opening checks, in order and before anything is written: that the file (or
 its folder, for a new file) is writable, that the file is a SQLite database,
 that it is a contact-prefs store (or empty), and that its schema version is
-one this code knows.  Only then is it switched to WAL and migrated.
+one this code knows.  Only then is it migrated and switched to WAL.
 """
 
 from __future__ import annotations
@@ -37,17 +37,34 @@ def connect(path: str, migrations: Sequence[Sequence[str]] | None = None) -> sql
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
     try:
         with translated(path, "open"):
-            _check_identity(connection, path, known=len(migrations))
             connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            _migrate(connection, path, migrations)
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = FULL")  # a commit is durable when it returns
             connection.execute("PRAGMA temp_store = MEMORY")
             connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-            schema.migrate(connection, migrations)
     except BaseException:
         connection.close()
         raise
     return connection
+
+
+def _migrate(connection: sqlite3.Connection, path: str, migrations: Sequence[Sequence[str]]) -> None:
+    """Check the database is ours and not too new, then apply the missing migrations, all under the write lock.
+
+    Under the lock, two processes creating one file at once see it whole:
+    one migrates it, the other finds it migrated.  A refused database is
+    left as it was: the transaction wrote nothing.
+    """
+    connection.execute("BEGIN IMMEDIATE")  # the first access: fails on a file that is not a database
+    try:
+        version = _check_identity(connection, path, known=len(migrations))
+        schema.migrate(connection, version, migrations)
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
 
 
 def _check_access(path: str) -> None:
@@ -68,9 +85,9 @@ def _check_access(path: str) -> None:
         )
 
 
-def _check_identity(connection: sqlite3.Connection, path: str, known: int) -> None:
-    """Refuse a database that is not ours or is newer than this code, without writing to it."""
-    version = schema.user_version(connection)  # the first read: fails on a file that is not a database
+def _check_identity(connection: sqlite3.Connection, path: str, known: int) -> int:
+    """The schema version of a database that is ours and not newer than this code; refuse any other."""
+    version = schema.user_version(connection)
     if version > known:
         raise StoreError(
             f"{describe(path)} has schema version {version}, newer than the newest this version of "
@@ -82,6 +99,7 @@ def _check_identity(connection: sqlite3.Connection, path: str, known: int) -> No
             f"{describe(path)} is a SQLite database of another application, not a contact-prefs store "
             "(nothing was changed)"
         )
+    return version
 
 
 @contextlib.contextmanager

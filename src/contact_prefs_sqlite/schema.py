@@ -1,8 +1,9 @@
 """The database schema, as a list of forward migrations counted by ``PRAGMA user_version``.
 
 A database at version *n* has had the first *n* steps of :data:`MIGRATIONS`
-applied.  Opening one applies the missing steps in one transaction; a version
-newer than this code knows is refused before anything is touched.
+applied.  Opening one applies the missing steps in one transaction (see
+:func:`contact_prefs_sqlite.connection.connect`); a version newer than this
+code knows is refused before anything is touched.
 
 Conventions of every version:
 
@@ -116,22 +117,11 @@ def has_tables(connection: sqlite3.Connection) -> bool:
     return connection.execute("SELECT 1 FROM sqlite_schema WHERE type = 'table' LIMIT 1").fetchone() is not None
 
 
-def migrate(connection: sqlite3.Connection, migrations: Sequence[Sequence[str]]) -> None:
-    """Apply the missing steps of ``migrations`` in one ``BEGIN IMMEDIATE`` transaction.
-
-    The version is read again under the write lock, so two processes opening
-    a new file at once migrate it once.
-    """
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        start = user_version(connection)
-        for step in migrations[start:]:
-            for statement in step:
-                connection.execute(statement)
-        if start < len(migrations):
-            connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            connection.execute(f"PRAGMA user_version = {len(migrations)}")  # PRAGMA takes no parameters
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
+def migrate(connection: sqlite3.Connection, start: int, migrations: Sequence[Sequence[str]]) -> None:
+    """Take a database at version ``start`` to the newest of ``migrations``, in the caller's transaction."""
+    for step in migrations[start:]:
+        for statement in step:
+            connection.execute(statement)
+    if start < len(migrations):
+        connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        connection.execute(f"PRAGMA user_version = {len(migrations)}")  # PRAGMA takes no parameters
