@@ -21,11 +21,6 @@ from .errors import FormatError
 
 T = TypeVar("T")
 
-# The field size limit guards against a runaway quote swallowing the file;
-# a long name or list of ids is far below it.
-csv.field_size_limit(1 << 24)
-
-
 @attrs.frozen
 class Row:
     """One data row: its cells by column name, and the line it starts on."""
