@@ -21,6 +21,7 @@ from .errors import FormatError
 
 T = TypeVar("T")
 
+
 @attrs.frozen
 class Row:
     """One data row: its cells by column name, and the line it starts on."""
