@@ -35,11 +35,11 @@ from ..enums import Source
 from ..errors import ConflictError, ContactPrefsError
 from ..planning import plan
 from ..records import ContactPoint
-from ..snapshot import Snapshot
+from ..snapshot import Snapshot, merge
 from ..spec import BatchSpec
 from ..store import BatchRecord, Receipt, Store
 from . import strategies
-from .store import CROWDED_DISTRICTS, SPECS
+from .store import SPECS
 
 __all__ = ["StoreStateMachine"]
 
@@ -105,7 +105,7 @@ class StoreStateMachine(RuleBasedStateMachine):
 
     # -- writes from outside: the SIS and the portal ------------------------
 
-    @initialize(district=CROWDED_DISTRICTS)
+    @initialize(district=st.lists(strategies.districts(), min_size=4, max_size=8).map(merge))
     def start_with(self, district: Snapshot) -> None:
         self._both(lambda store: store.load(district))
 
@@ -179,6 +179,14 @@ class StoreStateMachine(RuleBasedStateMachine):
             return self._batch(None)
         return self._batch((tested[1], reference[1]))
 
+    @rule(target=batches, spec=SPECS, actor=ACTORS)
+    def commit_and_undo(self, spec: BatchSpec, actor: str) -> Any:
+        """Take a batch back at once, before anything else touches its points."""
+        done = self._batch(self._both(lambda store: run_batch(store, spec, actor=actor)[1]))
+        if not isinstance(done, Batch):
+            return multiple()
+        return self.undo(done, actor)
+
     @rule(target=batches, batch=batches, actor=ACTORS)
     def undo(self, batch: Batch, actor: str) -> Any:
         """Undo any batch: one already undone, or an undo itself, must fail alike."""
@@ -251,11 +259,17 @@ class StoreStateMachine(RuleBasedStateMachine):
             assert self.ids[tested.undoes] == reference.undoes
 
     def _batch(self, outcome: tuple[Receipt, Receipt] | None) -> Any:
-        """The new batch for the ``batches`` bundle, or nothing when there is none."""
+        """The new batch for the ``batches`` bundle, or nothing when there is none.
+
+        An empty commit is recorded but not offered for undo: undos of batches
+        that changed something are the ones worth the steps.
+        """
         if outcome is None:
             return multiple()
         tested, reference = outcome
         self.ids[tested.batch_id] = reference.batch_id
+        if tested.applied == 0 and tested.undoes is None:
+            return multiple()
         return Batch(tested=tested.batch_id, reference=reference.batch_id)
 
     def _mapped(self, record: BatchRecord) -> BatchRecord:
