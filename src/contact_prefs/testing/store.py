@@ -3,6 +3,8 @@
 A backend proves it is a :class:`contact_prefs.Store` by subclassing the mixin
 in a ``Test*`` class and overriding one fixture, ``new_store``::
 
+    import itertools
+
     import pytest
     from contact_prefs import open_store
     from contact_prefs.testing.store import StoreContract
@@ -10,8 +12,11 @@ in a ``Test*`` class and overriding one fixture, ``new_store``::
     class TestMyStore(StoreContract):
         @pytest.fixture
         def new_store(self, tmp_path):
-            paths = iter(range(1_000_000))
-            return lambda: open_store(f"mine:///{tmp_path}/{next(paths)}.db")
+            numbers = itertools.count()
+            return lambda: open_store(f"mine:///{tmp_path}/{next(numbers)}.db")
+
+``DISTRICT`` and ``SPEC`` (a small district and a batch that changes all
+four of its saved points) are there for a backend's own tests too.
 
 This module imports pytest and Hypothesis: only tests import it.
 """
@@ -41,7 +46,7 @@ from ..spec import BatchSpec
 from ..store import BatchRecord, Receipt, Store
 from . import strategies
 
-__all__ = ["CROWDED_DISTRICTS", "SPECS", "StoreContract", "StoreFactory"]
+__all__ = ["CROWDED_DISTRICTS", "DISTRICT", "SPEC", "SPECS", "StoreContract", "StoreFactory"]
 
 StoreFactory = Callable[[], Store]
 """What the ``new_store`` fixture returns: each call opens a fresh, empty store."""
@@ -214,7 +219,8 @@ def key_variants(record: Any) -> list[tuple[str, Any]]:
     return variants
 
 
-def points_of_spec(changeset: ChangeSet) -> set[tuple[str, Method]]:
+def touched(changeset: ChangeSet) -> set[tuple[str, Method]]:
+    """The keys of the points ``changeset`` writes."""
     return {change.point_key for change in changeset.changes}
 
 
@@ -556,7 +562,7 @@ class StoreContract:
     def test_commit_writes_every_change_with_source_batch(self, store: Store) -> None:
         store.load(DISTRICT)
         changeset = plan(SPEC, store.snapshot(SPEC))
-        assert points_of_spec(changeset) == {G1_CELL.key, G1_MAIL.key, G2_MAIL.key, H1_PHONE.key}
+        assert touched(changeset) == {G1_CELL.key, G1_MAIL.key, G2_MAIL.key, H1_PHONE.key}
         store.commit(changeset, actor="staff")
         after = store.dump()
         assert records(after) == records(changeset.apply_to(DISTRICT))
@@ -696,7 +702,7 @@ class StoreContract:
     def test_a_revoked_point_can_still_be_switched_off(self, store: Store) -> None:
         store.load(DISTRICT)
         changeset = plan(OFF_SPEC, store.snapshot(OFF_SPEC))
-        assert points_of_spec(changeset) == {G2_MAIL.key}
+        assert touched(changeset) == {G2_MAIL.key}
         edit_point(store, G2_MAIL, "newly revoked")
         store.commit(changeset, actor="staff")
         written = point(store.dump(), G2_MAIL)
@@ -846,7 +852,7 @@ class StoreContract:
         only_students = BatchSpec(mode=Mode.STUDENTS, settings={Reason.TEACHER: Setting.ON}, as_of=DAY)
         first = store.commit(plan(OFF_SPEC, store.snapshot(OFF_SPEC)), actor="staff")
         second_changes = plan(only_students, store.snapshot(only_students))
-        assert points_of_spec(second_changes) == {H1_PHONE.key}
+        assert touched(second_changes) == {H1_PHONE.key}
         store.commit(second_changes, actor="staff")
         store.undo(first.batch_id, actor="staff")
         assert records(store.dump()) == records(second_changes.apply_to(DISTRICT))
@@ -901,7 +907,7 @@ class StoreContract:
             store.load(district)
             assert records(store.dump()) == records(district)
             changeset = plan(spec, store.snapshot(spec))
-            assert points_of_spec(changeset) == {(person, Method.EMAIL), (household, Method.HOUSEHOLD_PHONE)}
+            assert touched(changeset) == {(person, Method.EMAIL), (household, Method.HOUSEHOLD_PHONE)}
             receipt = store.commit(changeset, actor=actor)
             assert receipt.actor == actor
             (record,) = store.history()
