@@ -20,6 +20,8 @@ class TestPostgresStore(StoreContract):
 
 
 def test_random_operations_end_as_on_the_memory_store(new_schema: Callable[[], str]) -> None:
+    # Run as a test function rather than the machine's TestCase, so that it gets a fresh
+    # schema per example from the fixture and skips, like the rest, without a server.
     class PostgresStoreMachine(StoreStateMachine):
         def make_store(self) -> Store:
             return open_store(new_schema())
