@@ -249,7 +249,9 @@ def test_a_missing_dependency_breaks_only_its_own_scheme(install: Callable[[str,
             register("broken", open_broken)
         """,
     )
-    with pytest.raises(ImportError, match="a_driver_that_is_not_installed"):
+    with pytest.raises(
+        StoreError, match=r"'broken' store backend cannot start: it needs 'a_driver_that_is_not_installed'"
+    ):
         open_store("broken://db")
     with open_store("memory://") as store:
         store.load(Snapshot())

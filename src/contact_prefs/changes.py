@@ -123,7 +123,7 @@ class ChangeSet:
     updates: tuple[PointUpdate, ...] = attrs.field(converter=_frozen)
     skips: tuple[Skip, ...] = attrs.field(converter=_frozen)
     recipients: tuple[str, ...] = attrs.field(converter=_frozen)
-    _cache: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False, hash=False)
+    _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False, hash=False)
 
     def __init__(
         self,

@@ -11,7 +11,7 @@ import pluggy
 
 from . import hookspecs
 from .changes import ChangeSet
-from .errors import ContactPrefsError, UnknownStoreError
+from .errors import ContactPrefsError, StoreError, UnknownStoreError
 from .hookspecs import StoreFactory
 from .snapshot import Snapshot
 from .spec import BatchSpec
@@ -57,7 +57,15 @@ class Plugins:
         factories = self.stores()
         if scheme not in factories:
             raise UnknownStoreError(url, factories)
-        return ObservedStore(factories[scheme](url), self.manager.hook)
+        try:
+            store = factories[scheme](url)
+        except ImportError as error:
+            # A backend imports its driver when first used: a missing one breaks only its own scheme.
+            raise StoreError(
+                f"the {scheme!r} store backend cannot start: it needs {error.name or str(error)!r}, which is "
+                "not installed (install the extra or package that provides it)"
+            ) from error
+        return ObservedStore(store, self.manager.hook)
 
 
 def open_store(url: str) -> Store:
