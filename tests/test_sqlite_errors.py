@@ -253,7 +253,8 @@ def test_a_failing_migration_step_changes_nothing(tmp_path: Path) -> None:
         assert store.dump().persons == (Person(id="p1", name="Kept"),)
 
 
-def test_two_connections_creating_one_file_at_once_migrate_it_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("attempt", range(10))
+def test_connections_creating_one_file_at_once_all_open_it_and_migrate_it_once(tmp_path: Path, attempt: int) -> None:
     path = str(tmp_path / "district.db")
     start = threading.Barrier(4)
     errors: list[BaseException] = []
@@ -273,4 +274,5 @@ def test_two_connections_creating_one_file_at_once_migrate_it_once(tmp_path: Pat
     assert errors == []
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT count(*) FROM state").fetchone() == (1,)
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     connection.close()

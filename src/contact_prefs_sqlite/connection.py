@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 
 from contact_prefs import StoreError
@@ -39,7 +40,7 @@ def connect(path: str, migrations: Sequence[Sequence[str]] | None = None) -> sql
         with translated(path, "open"):
             connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
             _migrate(connection, path, migrations)
-            connection.execute("PRAGMA journal_mode = WAL")
+            _use_write_ahead_log(connection)
             connection.execute("PRAGMA synchronous = FULL")  # a commit is durable when it returns
             connection.execute("PRAGMA temp_store = MEMORY")
             connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
@@ -65,6 +66,24 @@ def _migrate(connection: sqlite3.Connection, path: str, migrations: Sequence[Seq
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
+
+
+def _use_write_ahead_log(connection: sqlite3.Connection) -> None:
+    """Switch to WAL (readers never block the writer), which persists in the file.
+
+    The switch needs every other connection out of the way and SQLite does not
+    wait for that (no busy handler), so it is retried up to the busy timeout:
+    two processes creating one file at once both get there.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorname", "") != "SQLITE_BUSY" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _check_access(path: str) -> None:
