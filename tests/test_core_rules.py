@@ -28,6 +28,7 @@ from contact_prefs import (
     Source,
     plan,
 )
+from contact_prefs.rules import restore_within_consent
 
 DAY = datetime.date(2026, 11, 30)
 YESTERDAY = DAY - datetime.timedelta(days=1)
@@ -375,3 +376,16 @@ def test_a_change_set_refuses_changes_that_contradict_their_point() -> None:
             ChangeSet(spec=spec(), basis="", changes=[good, bad] if bad.after else [bad])
     with pytest.raises(ValueError, match=r"inconsistent change"):
         ChangeSet(spec=spec(), basis="", changes=[good, good])
+
+
+def test_undo_restores_a_point_but_never_switches_on_where_consent_is_revoked() -> None:
+    # The batch switched General off and Attendance on at g1's cell phone.
+    batch = plan(spec(settings={"attendance": ON, "general": OFF}), PORTAL_HOUSE)
+    (update,) = batch.updates
+    assert restore_within_consent(update, revoked=False) == update.inverse()
+    held = restore_within_consent(update, revoked=True)
+    assert held is not None
+    assert (held.enabled_before, held.enabled_after) == (update.enabled_after, ReasonSet())  # General stays off
+    assert held.source_before is Source.BATCH
+    only_off = plan(spec(settings={"general": OFF}), PORTAL_HOUSE).updates[0]
+    assert restore_within_consent(only_off, revoked=True) is None  # nothing left to write

@@ -16,7 +16,7 @@ The seed's words, for reference:
 * "If parents have set preferences through the Campus Portal, this wizard may
   overwrite those settings."  -> :func:`decide` (unless ``keep_portal``)
 * A revoked consent is honoured: a batch never switches a reason back on
-  there.  -> :func:`decide`
+  there, and neither does an undo.  -> :func:`decide`, :func:`restore_within_consent`
 
 :class:`District` indexes a snapshot once, for one day, so that every rule is
 a dictionary or set look-up.
@@ -28,6 +28,9 @@ import datetime
 from collections.abc import Iterable
 from functools import cached_property
 
+import attrs
+
+from .changes import PointUpdate
 from .enums import Method, Reason, SkipReason, Source
 from .records import ContactPoint, is_active
 from .snapshot import Snapshot
@@ -190,3 +193,17 @@ def decide(
 
 METHOD_ORDER = {method: index for index, method in enumerate(Method)}
 SKIP_ORDER = {reason: index for index, reason in enumerate(SkipReason)}
+
+
+def restore_within_consent(update: PointUpdate, revoked: bool) -> PointUpdate | None:
+    """How an undo takes one point of a batch back, given the point as the batch left it.
+
+    The point gets back the reasons it had before the batch, except that where
+    its owner has withdrawn consent (``revoked``) nothing is switched back on:
+    the consent floor outranks an undo, so reasons the batch switched off stay
+    off there.  ``None`` when that leaves nothing to write.
+    """
+    undo = update.inverse()
+    if revoked:
+        undo = attrs.evolve(undo, enabled_after=undo.enabled_after & undo.enabled_before)
+    return None if undo.enabled_after == undo.enabled_before else undo
