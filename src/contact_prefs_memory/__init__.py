@@ -34,6 +34,7 @@ from contact_prefs import (
 )
 from contact_prefs.changes import count_changes
 from contact_prefs.hookspecs import RegisterStore
+from contact_prefs.rules import restore_within_consent
 from contact_prefs.snapshot import RECORD_FIELDS
 
 __all__ = ["MemoryStore"]
@@ -102,7 +103,13 @@ class MemoryStore:
         """Write every point update or none, each only if the point is still as planned."""
         with self._locked():
             updates = changeset.point_updates()
-            self._check(updates)
+            points = self._records["contact_points"]
+            self._refuse(
+                update
+                for update in updates
+                # A point that switches on must not have had its consent withdrawn since planning.
+                if self._stale(update) or (update.switched_on and points[update.key].revoked)
+            )
             for update in updates:
                 self._write(update, source=Source.BATCH)
             return self._receipt(self._record(changeset.spec, changeset.changes, actor=actor))
@@ -113,7 +120,12 @@ class MemoryStore:
             return tuple(reversed(self._history))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
-        """Restore the enabled reasons and source of every point ``batch_id`` wrote."""
+        """Restore the enabled reasons and source of every point ``batch_id`` wrote, within consent.
+
+        Where consent is revoked now, the reasons the batch switched off stay
+        off (``restore_within_consent``); a point left with nothing to write
+        is not written, and the undo records only the changes it wrote.
+        """
         with self._locked():
             index, original = self._find(batch_id)
             if original.undoes is not None:
@@ -123,14 +135,19 @@ class MemoryStore:
                 )
             if original.undone_by is not None:
                 raise ContactPrefsError(f"batch {batch_id} was already undone by batch {original.undone_by}")
-            done = ChangeSet(spec=original.spec, basis="", changes=original.changes, skips=(), recipients=())
-            sources = {update.key: update.source_before for update in done.point_updates()}
-            inverse = done.inverse()
-            updates = inverse.point_updates()
-            self._check(updates)
-            for update in updates:
-                self._write(update, source=sources[update.key])
-            record = self._record(original.spec, inverse.changes, actor=actor, undoes=batch_id)
+            done = ChangeSet(spec=original.spec, basis="", changes=original.changes).point_updates()
+            # Every point must still be as the batch left it; being revoked now is no conflict.
+            self._refuse(inverse for inverse in (update.inverse() for update in done) if self._stale(inverse))
+            points = self._records["contact_points"]
+            restored = [
+                (update, undo)
+                for update in done
+                if (undo := restore_within_consent(update, revoked=points[update.key].revoked)) is not None
+            ]
+            for update, undo in restored:
+                self._write(undo, source=update.source_before)
+            changes = tuple(change for _, undo in restored for change in undo.changes)
+            record = self._record(original.spec, changes, actor=actor, undoes=batch_id)
             self._history[index] = attrs.evolve(original, undone_by=record.batch_id)
             return self._receipt(record)
 
@@ -147,19 +164,15 @@ class MemoryStore:
     ) -> None:
         self.close()
 
-    def _check(self, updates: Iterable[PointUpdate]) -> None:
-        """Raise ``ConflictError`` with every change at a point that is not as the update expects."""
-        points = self._records["contact_points"]
-        conflicts: list[Change] = []
-        for update in updates:
-            point = points.get(update.key)
-            if (
-                point is None
-                or point.enabled != update.enabled_before
-                or point.source is not update.source_before
-                or (update.switched_on and point.revoked)  # consent withdrawn since planning
-            ):
-                conflicts.extend(update.changes)
+    def _stale(self, update: PointUpdate) -> bool:
+        """Whether the point is gone or no longer as ``update`` expects it."""
+        point = self._records["contact_points"].get(update.key)
+        return point is None or point.enabled != update.enabled_before or point.source is not update.source_before
+
+    @staticmethod
+    def _refuse(conflicting: Iterable[PointUpdate]) -> None:
+        """Raise ``ConflictError`` with every change at these points, if there are any."""
+        conflicts = [change for update in conflicting for change in update.changes]
         if conflicts:
             raise ConflictError(conflicts)
 

@@ -35,12 +35,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ..changes import Change, ChangeSet
+from ..changes import Change, ChangeSet, count_changes
 from ..enums import Method, Mode, Reason, Setting, Source
 from ..errors import ConflictError, ContactPrefsError, UnknownBatchError
 from ..planning import plan
 from ..reasons import ReasonSet
 from ..records import ContactPoint, DistrictAssignment, Enrollment, HouseholdMember, Person, Relationship
+from ..rules import restore_within_consent
 from ..snapshot import Snapshot, merge
 from ..spec import BatchSpec
 from ..store import BatchRecord, Receipt, Store
@@ -222,6 +223,30 @@ def key_variants(record: Any) -> list[tuple[str, Any]]:
 def touched(changeset: ChangeSet) -> set[tuple[str, Method]]:
     """The keys of the points ``changeset`` writes."""
     return {change.point_key for change in changeset.changes}
+
+
+def undone(district: Snapshot, changeset: ChangeSet) -> tuple[Snapshot, tuple[Change, ...]]:
+    """``district`` after committing ``changeset`` and undoing it, and the changes the undo writes.
+
+    Each point goes back within consent (``restore_within_consent``): written
+    points get their original source back; a point left with nothing to write
+    stays as the batch left it.
+    """
+    revoked = {p.key: p.revoked for p in district.contact_points}
+    done = changeset.apply_to(district)
+    restored = {
+        update.key: (update, undo)
+        for update in changeset.point_updates()
+        if (undo := restore_within_consent(update, revoked=revoked[update.key])) is not None
+    }
+    points = [
+        attrs.evolve(p, enabled=restored[p.key][1].enabled_after, source=restored[p.key][0].source_before)
+        if p.key in restored
+        else p
+        for p in done.contact_points
+    ]
+    changes = tuple(change for _, undo in restored.values() for change in undo.changes)
+    return attrs.evolve(done, contact_points=points), changes
 
 
 def edit_point(store: Store, stored: ContactPoint, edit: str) -> None:
@@ -585,20 +610,13 @@ class StoreContract:
             assert records(store.dump()) == records(changeset.apply_to(district))
             assert receipt.applied == len(changeset)
             assert dict(receipt.counts) == changeset.counts()
-            # An undo switches back on what the batch switched off, except where consent is revoked.
-            inverse = changeset.inverse()
-            revoked = {p.key for p in district.contact_points if p.revoked}
-            blocked = {u.key for u in inverse.point_updates() if u.key in revoked and u.switched_on}
-            if blocked:
-                with pytest.raises(ConflictError) as raised:
-                    store.undo(receipt.batch_id, actor="staff")
-                expected = [change for change in inverse.changes if change.point_key in blocked]
-                assert collections.Counter(raised.value.conflicts) == collections.Counter(expected)
-                assert records(store.dump()) == records(changeset.apply_to(district))
-            else:
-                undo = store.undo(receipt.batch_id, actor="staff")
-                assert records(store.dump()) == records(district)
-                assert undo.applied == len(changeset)
+            # An undo takes every point back, but leaves off what it switched off where consent is revoked.
+            undo = store.undo(receipt.batch_id, actor="staff")
+            expected, restored = undone(district, changeset)
+            assert records(store.dump()) == records(expected)
+            assert undo.applied == len(restored) <= len(changeset)
+            assert dict(undo.counts) == count_changes(restored)
+            assert store.history()[0].changes == restored
 
     def test_receipt(self, store: Store) -> None:
         store.load(DISTRICT)
@@ -796,17 +814,68 @@ class StoreContract:
         assert {change.point_key for change in raised.value.conflicts} == {G2_MAIL.key}
         assert_unchanged(store, before, history)
 
-    def test_undo_does_not_switch_on_at_a_point_revoked_since(self, store: Store) -> None:
+    def test_undo_leaves_off_what_it_switched_off_at_a_point_revoked_since(self, store: Store) -> None:
+        store.load(DISTRICT)
+        changeset = plan(SPEC, store.snapshot(SPEC))
+        done = store.commit(changeset, actor="alice")
+        written = point(store.dump(), G2_MAIL)
+        assert written.enabled == ReasonSet({Reason.EMERGENCY, Reason.ATTENDANCE})  # and General switched off
+        store.load(Snapshot(contact_points=[attrs.evolve(written, revoked=True)]))
+        undone = store.undo(done.batch_id, actor="bob")
+
+        # At g2's e-mail Attendance goes off again and General stays off; the rest is as before.
+        held = attrs.evolve(G2_MAIL, enabled={Reason.EMERGENCY}, revoked=True)
+        assert records(store.dump()) == records(
+            attrs.evolve(DISTRICT, contact_points=[G1_CELL, G1_MAIL, held, H1_PHONE, NOTHING_SAVED])
+        )
+        general_back_on = [c for c in changes_at(changeset.inverse(), G2_MAIL) if c.reason is Reason.GENERAL]
+        assert len(general_back_on) == 1
+        written_changes = tuple(c for c in changeset.inverse().changes if c not in general_back_on)
+        assert (undone.undoes, undone.applied) == (done.batch_id, len(changeset) - 1)
+        assert dict(undone.counts) == count_changes(written_changes)
+        assert undone.counts[Method.EMAIL, Reason.GENERAL] == 0
+        assert store.history() == (
+            BatchRecord(
+                batch_id=undone.batch_id,
+                actor="bob",
+                at=undone.at,
+                spec=SPEC,
+                counts=count_changes(written_changes),
+                changes=written_changes,
+                undoes=done.batch_id,
+            ),
+            BatchRecord(
+                batch_id=done.batch_id,
+                actor="alice",
+                at=done.at,
+                spec=SPEC,
+                counts=changeset.counts(),
+                changes=changeset.changes,
+                undone_by=undone.batch_id,
+            ),
+        )
+
+    def test_undo_with_nothing_left_to_write_at_a_revoked_point(self, store: Store) -> None:
         store.load(DISTRICT)
         changeset = plan(OFF_SPEC, store.snapshot(OFF_SPEC))
+        assert touched(changeset) == {G2_MAIL.key}
         done = store.commit(changeset, actor="staff")
-        written = point(store.dump(), G2_MAIL)
-        store.load(Snapshot(contact_points=[attrs.evolve(written, revoked=True)]))
-        before, history = store.dump(), store.history()
-        with pytest.raises(ConflictError) as raised:
+        written = attrs.evolve(point(store.dump(), G2_MAIL), revoked=True)
+        store.load(Snapshot(contact_points=[written]))
+        version = store.dump().version
+        undone = store.undo(done.batch_id, actor="staff")
+
+        # General stays off, so the point is not written: its source stays BATCH.
+        assert point(store.dump(), G2_MAIL) == written
+        assert written.source is Source.BATCH and written.enabled == ReasonSet({Reason.EMERGENCY})
+        assert store.dump().version != version  # the history was written
+        assert (undone.undoes, undone.applied, set(undone.counts.values())) == (done.batch_id, 0, {0})
+        record, original = store.history()
+        assert (record.batch_id, record.changes, record.undoes) == (undone.batch_id, (), done.batch_id)
+        assert set(record.counts.values()) == {0}
+        assert original.undone_by == undone.batch_id
+        with pytest.raises(ContactPrefsError, match="already undone"):
             store.undo(done.batch_id, actor="staff")
-        assert collections.Counter(raised.value.conflicts) == collections.Counter(changeset.inverse().changes)
-        assert_unchanged(store, before, history)
 
     def test_undo_may_switch_off_at_a_revoked_point(self, store: Store) -> None:
         store.load(DISTRICT)
