@@ -13,6 +13,10 @@ import enum
 class _Vocabulary(enum.Enum):
     """An enum whose values are lower-case names and whose lookup is forgiving."""
 
+    # Members are singletons compared by identity, so identity can hash them too; Enum's own
+    # hash runs Python code, and planning a district looks members up millions of times.
+    __hash__ = object.__hash__
+
     @classmethod
     def _missing_(cls, value: object) -> _Vocabulary | None:
         if isinstance(value, str):

@@ -26,6 +26,7 @@ from .spec import BatchSpec
 
 # Every field is computed here from valid values: skip the checks on the hot path.
 new_update = trusted_constructor(PointUpdate)
+REASON_SETS = [ReasonSet.from_mask(mask) for mask in range(ReasonSet.all().mask + 1)]
 
 
 @collector_paused()
@@ -42,33 +43,35 @@ def plan(spec: BatchSpec, snapshot: Snapshot) -> ChangeSet:
 
     switch_on, switch_off = _mask(spec, Setting.ON), _mask(spec, Setting.OFF)
     staff_set = (switch_on | switch_off) & STAFF_BIT
-    decided = []
+    keep_portal = spec.keep_portal
+    decided: list[tuple[str, int, PointUpdate | None, Skip | None]] = []
     for point in points:
         on, off = switch_on, switch_off
         if staff_set and not staff_reason_applies(point, district):
             on, off = on & ~STAFF_BIT, off & ~STAFF_BIT  # ignored silently, no skip
-        on, off, skip = decide(point, on, off, spec.keep_portal)
-        if on or off or skip:
-            decided.append((point.owner_id, METHOD_ORDER[point.method], point, on, off, skip))
+        on, off, held_back = decide(point, on, off, keep_portal)
+        if not (on or off or held_back):
+            continue
+        enabled = point.enabled
+        update = (
+            new_update(
+                point.owner_id,
+                point.method,
+                point.source,
+                enabled,
+                REASON_SETS[(enabled.mask | on) & ~off],
+                affected_people(point, district),
+            )
+            if on or off
+            else None
+        )
+        skip = None if held_back is None else Skip(owner_id=point.owner_id, reason=held_back, method=point.method)
+        decided.append((point.owner_id, METHOD_ORDER[point.method], update, skip))
     decided.sort(key=itemgetter(0, 1))
 
-    updates: list[PointUpdate] = []
+    updates = [update for _, _, update, _ in decided if update is not None]
     skips = [Skip(owner_id=owner, reason=reason) for owner, reason in skipped]
-    for _, _, point, on, off, skip in decided:
-        if skip is not None:
-            skips.append(Skip(owner_id=point.owner_id, reason=skip, method=point.method))
-        if on or off:
-            updates.append(
-                new_update(
-                    point.owner_id,
-                    point.method,
-                    point.source,
-                    point.enabled,
-                    ReasonSet.from_mask((point.enabled.mask | on) & ~off),
-                    affected_people(point, district),
-                )
-            )
-
+    skips.extend(skip for _, _, _, skip in decided if skip is not None)
     skips.sort(key=lambda s: (s.owner_id, SKIP_ORDER[s.reason], -1 if s.method is None else METHOD_ORDER[s.method]))
     return ChangeSet(spec=spec, basis=snapshot.version, updates=updates, skips=skips, recipients=sorted(recipients))
 

@@ -25,7 +25,6 @@ a dictionary or set look-up.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 from functools import cached_property
 
 import attrs
@@ -37,6 +36,8 @@ from .snapshot import Snapshot
 from .spec import BatchSpec
 
 STAFF_BIT = Reason.STAFF.bit
+HOUSEHOLD_PHONE = Method.HOUSEHOLD_PHONE
+NOBODY: frozenset[str] = frozenset()
 
 
 class District:
@@ -57,36 +58,26 @@ class District:
         return frozenset(a.person_id for a in self.snapshot.assignments if is_active(a.start, a.end, day))
 
     @cached_property
-    def messenger_contacts(self) -> dict[str, list[str]]:
-        """Student id -> contact ids of relationships with the Messenger flag."""
-        contacts: dict[str, list[str]] = {}
-        for link in self.snapshot.relationships:
-            if link.messenger:
-                contacts.setdefault(link.student_id, []).append(link.contact_id)
-        return contacts
-
-    @cached_property
-    def households_of(self) -> dict[str, set[str]]:
+    def households_of(self) -> dict[str, list[str]]:
         """Person id -> households where the person is an active member on the day."""
-        households: dict[str, set[str]] = {}
-        for household_id, person_id in self.active_memberships:
-            households.setdefault(person_id, set()).add(household_id)
-        return households
+        return self._memberships[0]
 
     @cached_property
     def members_of(self) -> dict[str, frozenset[str]]:
         """Household id -> its active members on the day (one shared frozenset each)."""
-        members: dict[str, set[str]] = {}
-        for household_id, person_id in self.active_memberships:
-            members.setdefault(household_id, set()).add(person_id)
-        return {household_id: frozenset(people) for household_id, people in members.items()}
+        return {household: frozenset(people) for household, people in self._memberships[1].items()}
 
     @cached_property
-    def active_memberships(self) -> list[tuple[str, str]]:
+    def _memberships(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        # Both directions in one pass over what is usually the district's largest table.
         day = self.day
-        return [
-            (m.household_id, m.person_id) for m in self.snapshot.household_members if is_active(m.start, m.end, day)
-        ]
+        households: dict[str, list[str]] = {}
+        members: dict[str, list[str]] = {}
+        for m in self.snapshot.household_members:
+            if is_active(m.start, m.end, day):
+                households.setdefault(m.person_id, []).append(m.household_id)
+                members.setdefault(m.household_id, []).append(m.person_id)
+        return households, members
 
 
 def students_in_scope(spec: BatchSpec, district: District) -> set[str]:
@@ -105,10 +96,11 @@ def students_in_scope(spec: BatchSpec, district: District) -> set[str]:
     return students
 
 
-def messenger_contacts_of(students: Iterable[str], district: District) -> set[str]:
+def messenger_contacts_of(students: set[str], district: District) -> set[str]:
     """Everyone linked to these students by a relationship with the Messenger flag."""
-    contacts = district.messenger_contacts
-    return {contact for student in students for contact in contacts.get(student, ())}
+    return {
+        link.contact_id for link in district.snapshot.relationships if link.messenger and link.student_id in students
+    }
 
 
 def census_recipients(spec: BatchSpec, district: District) -> tuple[set[str], list[tuple[str, SkipReason]]]:
@@ -139,7 +131,7 @@ def points_of(recipients: set[str], district: District) -> tuple[list[ContactPoi
     """
     households_of = district.households_of
     households = {household for person in recipients for household in households_of.get(person, ())}
-    household_phone = Method.HOUSEHOLD_PHONE
+    household_phone = HOUSEHOLD_PHONE
     points = [
         point
         for point in district.snapshot.contact_points
@@ -159,13 +151,13 @@ def points_of(recipients: set[str], district: District) -> tuple[list[ContactPoi
 def staff_reason_applies(point: ContactPoint, district: District) -> bool:
     """Staff messages reach only a person's own points, and only with an active
     District Assignment; never a household phone."""
-    return not point.is_household and point.owner_id in district.assigned
+    return point.method is not HOUSEHOLD_PHONE and point.owner_id in district.assigned
 
 
 def affected_people(point: ContactPoint, district: District) -> frozenset[str]:
     """Whose messages change: the owner, or every active member of the household."""
-    if point.is_household:
-        return district.members_of.get(point.owner_id, frozenset())
+    if point.method is HOUSEHOLD_PHONE:
+        return district.members_of.get(point.owner_id, NOBODY)
     return frozenset((point.owner_id,))
 
 
