@@ -28,13 +28,14 @@ from contact_prefs import (
     UnknownBatchError,
 )
 from contact_prefs.changes import count_updates
+from contact_prefs.rules import restore_within_consent
 
 from .history import spec_from_json, spec_to_json, updates_from_rows, write_rows
 from .schema import advisory_key, prepare, use_schema
 from .scope import scoped_snapshot
 from .tables import ADDRESS_ONLY, CONTACT_POINTS, TABLES
 from .url import PostgresUrl
-from .writes import bump_version, lock_points, record_points, write_points
+from .writes import PointKey, PointState, bump_version, lock_points, read_points, record_points, write_points
 
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 
@@ -167,14 +168,16 @@ class PostgresStore:
                     [batch_id],
                 )
             )
-            inverse = ChangeSet(spec=spec, basis="", updates=done).inverse()
-            restored = {update.key: update.source_before for update in done}
-            rows = write_rows(inverse.updates, lambda update: restored[update.key])
-            _conflicts(inverse.updates, write_points(cursor, rows))
+            stored = read_points(cursor, [u.owner_id for u in done], [u.method.value for u in done])
+            restored = ChangeSet(spec=spec, basis="", updates=_restore(done, stored))
+            sources = {update.key: update.source_before for update in done}
+            rows = write_rows(restored.updates, lambda update: sources[update.key])
+            # The points are locked and checked, so this compare-and-set holds; it is the one write path.
+            _conflicts(restored.updates, write_points(cursor, rows))
             undo_id, at = self._record(cursor, spec, actor, recorded=bool(rows), undoes=batch_id)
             cursor.execute("UPDATE batches SET undone_by = %s WHERE batch_id = %s", [undo_id, batch_id])
         return Receipt(
-            batch_id=undo_id, actor=actor, at=at, counts=inverse.counts(), applied=len(inverse), undoes=batch_id
+            batch_id=undo_id, actor=actor, at=at, counts=restored.counts(), applied=len(restored), undoes=batch_id
         )
 
     # -- lifetime -------------------------------------------------------------
@@ -232,3 +235,23 @@ def _conflicts(updates: Iterable[PointUpdate], failed: set[tuple[str, str]]) -> 
     """Raise ``ConflictError`` with every change at the points that ``failed`` (keys as stored)."""
     if failed:
         raise ConflictError([change for u in updates if (u.owner_id, u.method.value) in failed for change in u.changes])
+
+
+def _restore(done: Iterable[PointUpdate], stored: dict[PointKey, PointState]) -> list[PointUpdate]:
+    """What an undo writes at each point of the batch ``done``, given the points as ``stored`` now.
+
+    Every point must still be as the batch left it, else ``ConflictError``;
+    consent withdrawn since is no conflict but holds back what the batch
+    switched off (``restore_within_consent``), and a point left with nothing
+    to write is not written.
+    """
+    restored, stale = [], []
+    for update in done:
+        point = stored.get((update.owner_id, update.method.value))
+        if point is None or point[:2] != (update.enabled_after.mask, Source.BATCH.value):
+            stale.append(update.inverse())
+        elif (undo := restore_within_consent(update, revoked=point[2])) is not None:
+            restored.append(undo)
+    if stale:
+        raise ConflictError([change for update in stale for change in update.changes])
+    return restored

@@ -17,6 +17,11 @@ from contact_prefs import StoreError
 
 from .history import WriteRow
 
+PointKey = tuple[str, str]
+"""A stored point's key: owner_id, method."""
+PointState = tuple[int, str, bool]
+"""A stored point's enabled mask, source and revoked flag."""
+
 CREATE_POINT_WRITES = """
 CREATE TEMP TABLE point_writes (
     position integer NOT NULL,
@@ -46,13 +51,13 @@ SELECT count(*) FROM (
 ) AS locked
 """
 
-LOCK_LISTED_POINTS = """
-SELECT count(*) FROM (
-    SELECT FROM contact_points AS p JOIN unnest(%s::text[], %s::text[]) AS k(owner_id, method) USING (owner_id, method)
-    ORDER BY p.owner_id, p.method
-    FOR UPDATE OF p
-) AS locked
+READ_LISTED_POINTS = """
+SELECT p.owner_id, p.method, p.enabled, p.source, p.revoked
+FROM contact_points AS p JOIN unnest(%s::text[], %s::text[]) AS k(owner_id, method) USING (owner_id, method)
+ORDER BY p.owner_id, p.method
+FOR UPDATE OF p
 """
+LOCK_LISTED_POINTS = f"SELECT count(*) FROM ({READ_LISTED_POINTS}) AS locked"
 
 # The compare-and-set in one statement: every point still as planned is
 # written; the points that were not (changed, gone, or revoked while the write
@@ -72,7 +77,7 @@ WHERE NOT EXISTS (SELECT FROM written AS x WHERE x.owner_id = w.owner_id AND x.m
 """
 
 
-def write_points(cursor: psycopg.Cursor[Any], rows: list[WriteRow]) -> set[tuple[str, str]]:
+def write_points(cursor: psycopg.Cursor[Any], rows: list[WriteRow]) -> set[PointKey]:
     """Write ``rows`` if every point is as they expect; else write nothing here and return the keys
     ``(owner_id, method)`` of the points that were not (the caller rolls back)."""
     if not rows:
@@ -89,6 +94,15 @@ def write_points(cursor: psycopg.Cursor[Any], rows: list[WriteRow]) -> set[tuple
 def lock_points(cursor: psycopg.Cursor[Any], owner_ids: list[str], methods: list[str]) -> None:
     """Lock the stored contact points of these keys, in key order (a load, before it writes any)."""
     cursor.execute(LOCK_LISTED_POINTS, [owner_ids, methods])
+
+
+def read_points(cursor: psycopg.Cursor[Any], owner_ids: list[str], methods: list[str]) -> dict[PointKey, PointState]:
+    """Lock the stored contact points of these keys, in key order, and read what a write compares.
+
+    ``{(owner_id, method): (enabled, source, revoked)}``, as stored; a key with no point is absent.
+    """
+    rows = cursor.execute(READ_LISTED_POINTS, [owner_ids, methods]).fetchall()
+    return {(owner_id, method): (enabled, source, revoked) for owner_id, method, enabled, source, revoked in rows}
 
 
 def record_points(cursor: psycopg.Cursor[Any], batch_id: str) -> None:
