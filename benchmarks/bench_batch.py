@@ -1,14 +1,15 @@
 """How fast is a district-wide batch?  The library against the SQL floor and a per-row peer.
 
     python benchmarks/bench_batch.py --students 200000
+    python benchmarks/bench_batch.py --students 20000 --store postgresql://postgres@127.0.0.1:5432/test
 
-Builds a SQLite district of N demo students once (cached in
-``benchmarks/.cache``), then runs the same batch three ways, each on its own
-fresh copy of that file:
+Builds a district of N demo students once (a SQLite file cached in
+``benchmarks/.cache``, or a PostgreSQL schema ``bench_<N>_<seed>`` kept on the
+server), then runs the same batch three ways, each on its own fresh copy:
 
 1. the library: ``open_store``, ``snapshot``, ``plan``, ``commit`` (in a child
    process, so its peak memory is its own);
-2. the floor: hand-written set-based SQL ``UPDATE`` statements;
+2. the floor: hand-written set-based SQL ``UPDATE`` statements on the same database;
 3. the peer: a script that loops over the recipients, reads their points and
    updates them row by row with prepared statements, in one transaction.
 
@@ -28,10 +29,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from contact_prefs import BatchSpec, Method, Mode, Reason, Setting, Source, open_store, plan
 from contact_prefs.demo import iter_district
@@ -55,57 +57,287 @@ def batch_spec() -> BatchSpec:
     )
 
 
-# The district ------------------------------------------------------------------------------------
+def new_enabled(enabled: int, revoked: bool) -> int:
+    """What the batch makes of one point: Attendance on unless consent is revoked, General off."""
+    return (enabled | (0 if revoked else ATTENDANCE)) & ~GENERAL
 
 
-def district_file(students: int, seed: int) -> Path:
-    """The cached district of ``students`` students, built on first use."""
-    path = CACHE / f"district-{students}-seed{seed}-{DAY.isoformat()}.db"
-    if not path.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
+def load_district(url: str, students: int, seed: int) -> None:
+    with open_store(url) as store:
+        for part in iter_district(students, seed=seed, today=DAY):
+            store.load(part)
+
+
+class Database(Protocol):
+    """Where the contenders run: a district built once, fresh copies of it, and its SQL dialect."""
+
+    def copies(self, students: int, seed: int) -> Callable[[], Any]: ...
+    def floor(self, url: str) -> float: ...
+    def peer(self, url: str) -> float: ...
+    def preferences(self, url: str) -> list[tuple[Any, ...]]: ...
+    def counts(self, url: str) -> tuple[int, int]: ...
+
+
+# SQLite ---------------------------------------------------------------------------------------------
+
+# A missing start is stored as '' (before every day), a missing end as NULL.
+_ACTIVE_SQLITE = "{t}.start_on <= :day AND ({t}.end_on IS NULL OR {t}.end_on >= :day)"
+_NEW_SQL = f"((enabled | (CASE WHEN revoked THEN 0 ELSE {ATTENDANCE} END)) & ~{GENERAL})"
+
+
+class SQLite:
+    def copies(self, students: int, seed: int) -> Callable[[], Any]:
+        source = CACHE / f"district-{students}-seed{seed}-{DAY.isoformat()}.db"
+        if not source.exists():
+            CACHE.mkdir(parents=True, exist_ok=True)
+            partial = source.with_suffix(".partial")
+            partial.unlink(missing_ok=True)
+            started = time.perf_counter()
+            load_district(f"sqlite:///{partial}", students, seed)
+            with sqlite3.connect(partial) as connection:  # fold the log into the file, so a copy is whole
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.close()
+            partial.rename(source)
+            print(f"built {source.name} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+
+        @contextmanager
+        def copy() -> Iterator[str]:
+            with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+                target = Path(folder) / "district.db"
+                shutil.copyfile(source, target)
+                yield f"sqlite:///{target}"
+
+        return copy
+
+    @staticmethod
+    def _connect(url: str) -> sqlite3.Connection:
+        return sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+
+    def floor(self, url: str) -> float:
+        """Two temporary tables and one set-based UPDATE."""
+        connection = self._connect(url)
+        day = {"day": DAY.isoformat()}
         started = time.perf_counter()
-        with open_store(f"sqlite:///{partial}") as store:
-            for part in iter_district(students, seed=seed, today=DAY):
-                store.load(part)
-        _checkpoint(partial)
-        partial.rename(path)
-        print(f"built {path.name} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-    return path
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("CREATE TEMP TABLE recipients (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        connection.execute(
+            "INSERT OR IGNORE INTO recipients SELECT r.contact_id FROM relationships r "
+            f"JOIN enrollments e ON e.student_id = r.student_id WHERE r.messenger AND {_ACTIVE_SQLITE.format(t='e')}",
+            day,
+        )
+        connection.execute("CREATE TEMP TABLE households (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        connection.execute(
+            "INSERT OR IGNORE INTO households SELECT m.household_id FROM household_members m "
+            f"JOIN recipients ON recipients.id = m.person_id WHERE {_ACTIVE_SQLITE.format(t='m')}",
+            day,
+        )
+        connection.execute(
+            f"""UPDATE contact_points SET enabled = {_NEW_SQL}, source = '{BATCH}'
+            WHERE address != '' AND {_NEW_SQL} != enabled AND (
+                (method != '{HOUSEHOLD}' AND owner_id IN (SELECT id FROM recipients))
+                OR (method = '{HOUSEHOLD}' AND owner_id IN (SELECT id FROM households)))"""
+        )
+        connection.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+        connection.close()
+        return elapsed
+
+    def peer(self, url: str) -> float:
+        """For each recipient, read its points and update them one by one."""
+        connection = self._connect(url)
+        day = DAY.isoformat()
+        started = time.perf_counter()
+        connection.execute("BEGIN IMMEDIATE")
+        recipients = connection.execute(
+            "SELECT DISTINCT r.contact_id FROM relationships r JOIN enrollments e ON e.student_id = r.student_id "
+            "WHERE r.messenger AND e.start_on <= ? AND (e.end_on IS NULL OR e.end_on >= ?)",
+            (day, day),
+        ).fetchall()
+        own = (
+            "SELECT owner_id, method, enabled, revoked FROM contact_points "
+            "WHERE owner_id = ? AND method != ? AND address != ''"
+        )
+        household = (
+            "SELECT p.owner_id, p.method, p.enabled, p.revoked FROM household_members m "
+            "JOIN contact_points p ON p.owner_id = m.household_id AND p.method = ? "
+            "WHERE m.person_id = ? AND m.start_on <= ? AND (m.end_on IS NULL OR m.end_on >= ?) AND p.address != ''"
+        )
+        update = "UPDATE contact_points SET enabled = ?, source = ? WHERE owner_id = ? AND method = ?"
+        for (person,) in recipients:
+            points = connection.execute(own, (person, HOUSEHOLD)).fetchall()
+            points += connection.execute(household, (HOUSEHOLD, person, day, day)).fetchall()
+            for owner, method, enabled, revoked in points:
+                new = new_enabled(enabled, revoked)
+                if new != enabled:
+                    connection.execute(update, (new, BATCH, owner, method))
+        connection.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+        connection.close()
+        return elapsed
+
+    def preferences(self, url: str) -> list[tuple[Any, ...]]:
+        connection = self._connect(url)
+        rows = connection.execute(
+            "SELECT owner_id, method, enabled, text FROM contact_points ORDER BY owner_id, method"
+        ).fetchall()
+        connection.close()
+        return rows
+
+    def counts(self, url: str) -> tuple[int, int]:
+        connection = self._connect(url)
+        persons = connection.execute("SELECT count(*) FROM persons").fetchone()[0]
+        points = connection.execute("SELECT count(*) FROM contact_points").fetchone()[0]
+        connection.close()
+        return persons, points
 
 
-def _checkpoint(path: Path) -> None:
-    # Fold the write-ahead log into the file, so that copying the file copies the district.
-    with sqlite3.connect(path) as connection:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    connection.close()
+# PostgreSQL -----------------------------------------------------------------------------------------
+
+# Open-ended dates are stored as -infinity / infinity.
+_ACTIVE_PG = "{t}.start_date <= %(day)s AND {t}.end_date >= %(day)s"
+_RECORD_TABLES = ("persons", "household_members", "enrollments", "relationships", "assignments", "contact_points")
 
 
-@contextmanager
-def fresh_copy(source: Path) -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
-        target = Path(folder) / "district.db"
-        shutil.copyfile(source, target)
-        yield target
+class Postgres:
+    def __init__(self, url: str) -> None:
+        self.server = url.partition("?")[0]
+
+    def _url(self, schema: str) -> str:
+        return f"{self.server}?schema={schema}"
+
+    def _connect(self, url: str) -> Any:
+        import psycopg
+
+        schema = url.rpartition("schema=")[2]
+        connection = psycopg.connect(self.server)
+        connection.execute(f'SET search_path TO "{schema}"')
+        connection.commit()
+        return connection
+
+    def copies(self, students: int, seed: int) -> Callable[[], Any]:
+        base = f"bench_{students}_{seed}_{DAY:%Y%m%d}"
+        with self._connect(self._url(base)) as connection:
+            built = connection.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'ready'", (base,)
+            ).fetchone()
+        if not built:
+            with self._connect(self._url(base)) as connection:
+                connection.execute(f'DROP SCHEMA IF EXISTS "{base}" CASCADE')
+                connection.commit()
+            started = time.perf_counter()
+            load_district(self._url(base), students, seed)
+            with self._connect(self._url(base)) as connection:
+                connection.execute("CREATE TABLE ready ()")
+                connection.commit()
+            print(f"built schema {base} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+
+        @contextmanager
+        def copy() -> Iterator[str]:
+            schema = f"bench_run_{uuid.uuid4().hex[:12]}"
+            with open_store(self._url(schema)):  # creates the schema and its tables, empty
+                pass
+            with self._connect(self._url(schema)) as connection:
+                for table in _RECORD_TABLES:
+                    connection.execute(f'INSERT INTO "{schema}".{table} SELECT * FROM "{base}".{table}')
+                connection.execute(f'ANALYZE "{schema}".contact_points')
+                connection.commit()
+            try:
+                yield self._url(schema)
+            finally:
+                with self._connect(self._url(schema)) as connection:
+                    connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                    connection.commit()
+
+        return copy
+
+    def floor(self, url: str) -> float:
+        day = {"day": DAY}
+        connection = self._connect(url)
+        started = time.perf_counter()
+        connection.execute(
+            "CREATE TEMP TABLE recipients ON COMMIT DROP AS SELECT DISTINCT r.contact_id AS id FROM relationships r "
+            f"JOIN enrollments e ON e.student_id = r.student_id WHERE r.messenger AND {_ACTIVE_PG.format(t='e')}",
+            day,
+        )
+        connection.execute(
+            "CREATE TEMP TABLE households ON COMMIT DROP AS SELECT DISTINCT m.household_id AS id "
+            f"FROM household_members m JOIN recipients ON recipients.id = m.person_id WHERE {_ACTIVE_PG.format(t='m')}",
+            day,
+        )
+        new = f"((p.enabled | (CASE WHEN p.revoked THEN 0 ELSE {ATTENDANCE} END)) & ~{GENERAL})"
+        connection.execute(
+            f"""UPDATE contact_points p SET enabled = {new}, source = '{BATCH}'
+            FROM (SELECT id, false AS household FROM recipients UNION ALL SELECT id, true FROM households) o
+            WHERE p.owner_id = o.id AND (p.method = '{HOUSEHOLD}') = o.household
+            AND p.address <> '' AND {new} <> p.enabled"""
+        )
+        connection.commit()
+        elapsed = time.perf_counter() - started
+        connection.close()
+        return elapsed
+
+    def peer(self, url: str) -> float:
+        connection = self._connect(url)
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT r.contact_id FROM relationships r JOIN enrollments e ON e.student_id = r.student_id "
+                f"WHERE r.messenger AND {_ACTIVE_PG.format(t='e')}",
+                {"day": DAY},
+            )
+            recipients = cursor.fetchall()
+            own = (
+                "SELECT owner_id, method, enabled, revoked FROM contact_points "
+                "WHERE owner_id = %s AND method <> %s AND address <> ''"
+            )
+            household = (
+                "SELECT p.owner_id, p.method, p.enabled, p.revoked FROM household_members m "
+                "JOIN contact_points p ON p.owner_id = m.household_id AND p.method = %s "
+                "WHERE m.person_id = %s AND m.start_date <= %s AND m.end_date >= %s AND p.address <> ''"
+            )
+            update = "UPDATE contact_points SET enabled = %s, source = %s WHERE owner_id = %s AND method = %s"
+            for (person,) in recipients:
+                points = cursor.execute(own, (person, HOUSEHOLD), prepare=True).fetchall()
+                points += cursor.execute(household, (HOUSEHOLD, person, DAY, DAY), prepare=True).fetchall()
+                for owner, method, enabled, revoked in points:
+                    new = new_enabled(enabled, revoked)
+                    if new != enabled:
+                        cursor.execute(update, (new, BATCH, owner, method), prepare=True)
+        connection.commit()
+        elapsed = time.perf_counter() - started
+        connection.close()
+        return elapsed
+
+    def preferences(self, url: str) -> list[tuple[Any, ...]]:
+        with self._connect(url) as connection:
+            rows = connection.execute(
+                "SELECT owner_id, method, enabled, text_enabled FROM contact_points ORDER BY owner_id, method"
+            ).fetchall()
+        return [tuple(row) for row in rows]
+
+    def counts(self, url: str) -> tuple[int, int]:
+        with self._connect(url) as connection:
+            persons = connection.execute("SELECT count(*) FROM persons").fetchone()[0]
+            points = connection.execute("SELECT count(*) FROM contact_points").fetchone()[0]
+        return persons, points
 
 
-# The three contenders ----------------------------------------------------------------------------
+# The run ------------------------------------------------------------------------------------------
 
 
-def run_library(path: Path) -> dict[str, Any]:
+def run_library(url: str) -> dict[str, Any]:
     """The library's phase, in a child process that does nothing else (for an honest peak RSS)."""
     output = subprocess.run(
-        [sys.executable, __file__, "--library-phase", str(path)], check=True, capture_output=True, text=True
+        [sys.executable, __file__, "--library-phase", url], check=True, capture_output=True, text=True
     )
     result: dict[str, Any] = json.loads(output.stdout)
     return result
 
 
-def library_phase(path: Path) -> dict[str, Any]:
+def library_phase(url: str) -> dict[str, Any]:
     spec = batch_spec()
     started = time.perf_counter()
-    store = open_store(f"sqlite:///{path}")
+    store = open_store(url)
     opened = time.perf_counter()
     snapshot = store.snapshot(spec)
     snapped = time.perf_counter()
@@ -124,114 +356,22 @@ def library_phase(path: Path) -> dict[str, Any]:
     }
 
 
-# Who the batch reaches, in SQL: messenger contacts of students enrolled on the day, and the
-# households those contacts are active members of.  A missing start is stored as ''.
-_ACTIVE = "{t}.start_on <= :day AND ({t}.end_on IS NULL OR {t}.end_on >= :day)"
-_RECIPIENTS = f"""
-    CREATE TEMP TABLE recipients (id TEXT PRIMARY KEY) WITHOUT ROWID;
-    INSERT OR IGNORE INTO recipients
-        SELECT r.contact_id FROM relationships r JOIN enrollments e ON e.student_id = r.student_id
-        WHERE r.messenger AND {_ACTIVE.format(t="e")};
-    CREATE TEMP TABLE households (id TEXT PRIMARY KEY) WITHOUT ROWID;
-    INSERT OR IGNORE INTO households
-        SELECT m.household_id FROM household_members m JOIN recipients ON recipients.id = m.person_id
-        WHERE {_ACTIVE.format(t="m")};
-"""
-# Attendance goes on except where consent is revoked; General goes off everywhere.
-_NEW = f"((enabled | (CASE WHEN revoked THEN 0 ELSE {ATTENDANCE} END)) & ~{GENERAL})"
-
-
-def run_floor(path: Path) -> float:
-    """The fastest SQLite can do it: two temporary tables and one set-based UPDATE."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    started = time.perf_counter()
-    connection.execute("BEGIN IMMEDIATE")
-    script = _RECIPIENTS.replace(":day", f"'{DAY.isoformat()}'")
-    for statement in filter(str.strip, script.split(";")):
-        connection.execute(statement)
-    connection.execute(
-        f"""UPDATE contact_points SET enabled = {_NEW}, source = '{BATCH}'
-        WHERE address != '' AND {_NEW} != enabled AND (
-            (method != '{HOUSEHOLD}' AND owner_id IN (SELECT id FROM recipients))
-            OR (method = '{HOUSEHOLD}' AND owner_id IN (SELECT id FROM households)))"""
-    )
-    connection.execute("COMMIT")
-    elapsed = time.perf_counter() - started
-    connection.close()
-    return elapsed
-
-
-def run_peer(path: Path) -> float:
-    """A plain district script: for each recipient, read its points and update them one by one."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    day = DAY.isoformat()
-    started = time.perf_counter()
-    connection.execute("BEGIN IMMEDIATE")
-    recipients = [
-        row[0]
-        for row in connection.execute(
-            "SELECT DISTINCT r.contact_id FROM relationships r JOIN enrollments e ON e.student_id = r.student_id "
-            "WHERE r.messenger AND e.start_on <= ? AND (e.end_on IS NULL OR e.end_on >= ?)",
-            (day, day),
-        )
-    ]
-    own_points = "SELECT owner_id, method, enabled, revoked FROM contact_points WHERE owner_id = ? AND address != ''"
-    household_phones = (
-        "SELECT p.owner_id, p.method, p.enabled, p.revoked FROM household_members m "
-        "JOIN contact_points p ON p.owner_id = m.household_id AND p.method = ? "
-        "WHERE m.person_id = ? AND m.start_on <= ? AND (m.end_on IS NULL OR m.end_on >= ?) AND p.address != ''"
-    )
-    update = "UPDATE contact_points SET enabled = ?, source = ? WHERE owner_id = ? AND method = ?"
-    for person in recipients:
-        points = connection.execute(own_points, (person,)).fetchall()
-        points = [p for p in points if p[1] != HOUSEHOLD]
-        points += connection.execute(household_phones, (HOUSEHOLD, person, day, day)).fetchall()
-        for owner, method, enabled, revoked in points:
-            new = ((enabled | (0 if revoked else ATTENDANCE)) & ~GENERAL) & 0xFF
-            if new != enabled:
-                connection.execute(update, (new, BATCH, owner, method))
-    connection.execute("COMMIT")
-    elapsed = time.perf_counter() - started
-    connection.close()
-    return elapsed
-
-
-def preferences(path: Path) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path) as connection:
-        rows = connection.execute(
-            "SELECT owner_id, method, enabled, text FROM contact_points ORDER BY owner_id, method"
-        ).fetchall()
-    connection.close()
-    return rows
-
-
-def counts(path: Path) -> tuple[int, int]:
-    with sqlite3.connect(path) as connection:
-        persons = connection.execute("SELECT count(*) FROM persons").fetchone()[0]
-        points = connection.execute("SELECT count(*) FROM contact_points").fetchone()[0]
-    connection.close()
-    return persons, points
-
-
-# The run ------------------------------------------------------------------------------------------
-
-
-def benchmark(students: int, seed: int) -> dict[str, Any]:
-    source = district_file(students, seed)
-    persons, points = counts(source)
+def benchmark(database: Database, students: int, seed: int) -> dict[str, Any]:
+    copy = database.copies(students, seed)
     states = {}
-    with fresh_copy(source) as path:
-        library = run_library(path)
-        states["library"] = preferences(path)
-    with fresh_copy(source) as path:
-        floor_s = run_floor(path)
-        states["floor"] = preferences(path)
-    with fresh_copy(source) as path:
-        peer_s = run_peer(path)
-        states["peer"] = preferences(path)
+    with copy() as url:
+        persons, points = database.counts(url)
+        library = run_library(url)
+        states["library"] = database.preferences(url)
+    with copy() as url:
+        floor_s = database.floor(url)
+        states["floor"] = database.preferences(url)
+    with copy() as url:
+        peer_s = database.peer(url)
+        states["peer"] = database.preferences(url)
     for name in ("floor", "peer"):
         if states[name] != states["library"]:
-            differ = sum(a != b for a, b in zip(states[name], states["library"], strict=True))
+            differ = sum(a != b for a, b in zip(states[name], states["library"], strict=False))
             raise SystemExit(f"bench_batch: the {name} and the library left different preferences at {differ} points")
     total_s = library["snapshot_s"] + library["plan_s"] + library["commit_s"]
     return {
@@ -253,17 +393,29 @@ def benchmark(students: int, seed: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--students", type=int, default=10_000, help="district size (default 10,000)")
     parser.add_argument("--seed", type=int, default=0, help="the demo generator's seed (default 0)")
-    parser.add_argument("--library-phase", metavar="FILE", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--store",
+        default="sqlite",
+        metavar="URL",
+        help="'sqlite' (default: a cached file) or a postgresql:// server URL (schemas are made on it)",
+    )
+    parser.add_argument("--library-phase", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.library_phase:
-        print(json.dumps(library_phase(Path(args.library_phase))))
+        print(json.dumps(library_phase(args.library_phase)))
         return
     if args.students < 1:
         parser.error(f"--students must be at least 1, not {args.students}")
-    print(json.dumps(benchmark(args.students, args.seed)))
+    if args.store == "sqlite":
+        database: Database = SQLite()
+    elif args.store.startswith(("postgresql://", "postgres://")):
+        database = Postgres(args.store)
+    else:
+        parser.error(f"--store must be 'sqlite' or a postgresql:// URL, not {args.store!r}")
+    print(json.dumps({"store": args.store.partition("://")[0], **benchmark(database, args.students, args.seed)}))
 
 
 if __name__ == "__main__":
