@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -19,9 +20,11 @@ from .records import (
     start_order,
 )
 
+_POINT_KEY = attrgetter("owner_id", "method")
+
 
 def _unique_points(instance: Snapshot, attribute: attrs.Attribute[Any], points: tuple[ContactPoint, ...]) -> None:
-    keys = {point.key for point in points}
+    keys = set(map(_POINT_KEY, points))  # attrgetter: C speed over a million points
     if len(keys) != len(points):
         seen: set[object] = set()
         for point in points:
