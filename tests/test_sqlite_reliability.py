@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,31 +67,56 @@ def district(students: int) -> Snapshot:
     )
 
 
-def child(script: str, *args: str) -> subprocess.Popen[str]:
-    """A Python process running ``script`` (dedented) with ``args``, its stdout a pipe of lines."""
-    return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(script), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+@attrs.define
+class Child:
+    """A Python process running a script, whose output lines the test waits for, each within a deadline."""
 
+    process: subprocess.Popen[bytes]
+    unread: bytes = b""
 
-def wait_for(process: subprocess.Popen[str], marker: str) -> None:
-    """Read the child's output until a line starting with ``marker``; fail if it ends first."""
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith(marker):
-            return
-    process.wait()
-    assert process.stderr is not None
-    pytest.fail(f"the child ended (exit {process.returncode}) before printing {marker!r}: {process.stderr.read()}")
+    @classmethod
+    def start(cls, script: str, *args: str) -> Child:
+        command = [sys.executable, "-c", textwrap.dedent(script), *args]
+        return cls(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+
+    def wait_for(self, marker: str, timeout: float = 60) -> str:
+        """The first line starting with ``marker``; fail if the child ends first or takes longer than ``timeout``."""
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            *lines, self.unread = self.unread.split(b"\n")
+            for index, line in enumerate(lines):
+                if line.decode().startswith(marker):
+                    self.unread = b"\n".join([*lines[index + 1 :], self.unread])
+                    return line.decode()
+            left = deadline - time.monotonic()
+            ready = select.select([self.process.stdout], [], [], max(left, 0))[0]
+            chunk = os.read(self.process.stdout.fileno(), 65536) if ready else b""
+            if not chunk:
+                self.kill()
+                assert self.process.stderr is not None
+                why = "ended" if ready else f"took more than {timeout} s"
+                pytest.fail(f"the child {why} before printing {marker!r}: {self.process.stderr.read().decode()}")
+            self.unread += chunk
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def finish(self, timeout: float = 120) -> str:
+        """Everything the child prints until it exits successfully."""
+        out, err = self.process.communicate(timeout=timeout)
+        assert self.process.returncode == 0, err.decode()
+        return (self.unread + out).decode()
 
 
 # --- (a) crash: SIGKILL at several moments of a 100,000-change commit ------------------------------
 
 STUDENTS = 50_000  # two changes each
 
+# The child stops for good at a chosen moment of its commit (the parent kills it there): when the
+# commit is about to run the n-th statement starting with a prefix, or, with the prefix "inside ",
+# after n progress ticks (of 1,000 SQLite instructions) into the statement that follows.
 CRASHING_CHILD = f"""
     import datetime, sys, time
     from contact_prefs import BatchSpec, plan
@@ -99,21 +126,32 @@ CRASHING_CHILD = f"""
     spec = {SPEC_SOURCE}
     store = SQLiteStore.open(path)
     changeset = plan(spec, store.snapshot(spec))
-    seen = 0
+    inside = pause_at.removeprefix("inside ") if pause_at.startswith("inside ") else None
+    seen = {{"statements": 0, "ticks": 0, "running": ""}}
 
-    def pause(statement):
-        # Stop for good when the commit is about to run the chosen statement, so the parent kills it there.
-        global seen
-        if pause_at and statement.startswith(pause_at):
-            seen += 1
-            if seen == occurrence:
-                print("paused", flush=True)
-                time.sleep(600)
+    def pause():
+        print("paused", flush=True)
+        time.sleep(600)
 
-    store._connection.set_trace_callback(pause)
+    def trace(statement):
+        statement = seen["running"] = statement.lstrip()
+        if pause_at and inside is None and statement.startswith(pause_at):
+            seen["statements"] += 1
+            if seen["statements"] == occurrence:
+                pause()
+
+    def tick():
+        if inside is not None and seen["running"].startswith(inside):
+            seen["ticks"] += 1
+            if seen["ticks"] == occurrence:
+                pause()
+        return 0
+
+    store._connection.set_trace_callback(trace)
+    store._connection.set_progress_handler(tick, 1000)
     print("committing", len(changeset), flush=True)
     store.commit(changeset, actor="crash-test")
-    print("committed", flush=True)
+    print("committed", seen["ticks"], flush=True)
     time.sleep(600)
 """
 
@@ -149,42 +187,53 @@ def outcome(path: Path) -> str:
 @pytest.mark.parametrize(
     ("pause_at", "occurrence", "expected"),
     [
-        pytest.param("SAVEPOINT", 1, "none", id="transaction begun, no point written"),
-        pytest.param("UPDATE contact_points", STUDENTS // 2, "none", id="halfway through the point updates"),
-        pytest.param("INSERT INTO batch_points", 1, "none", id="points written, history not"),
+        pytest.param("INSERT INTO batches", 1, "none", id="transaction begun, nothing written"),
+        pytest.param("INSERT INTO batch_points", 1, "none", id="batch recorded, its points not"),
         pytest.param("INSERT INTO batch_points", STUDENTS // 2, "none", id="history half written"),
+        pytest.param("SAVEPOINT", 1, "none", id="history written, no point"),
+        pytest.param("inside UPDATE contact_points", 20, "none", id="inside the update of the points"),
         pytest.param("UPDATE state", 1, "none", id="everything written but the version"),
         pytest.param("COMMIT", 1, "none", id="right before COMMIT"),
         pytest.param("", 0, "whole", id="after the commit returned"),
     ],
 )
-def test_a_commit_killed_at_any_statement_leaves_all_or_nothing(
+def test_a_commit_killed_at_any_moment_leaves_all_or_nothing(
     district_file: Path, tmp_path: Path, pause_at: str, occurrence: int, expected: str
 ) -> None:
     path = tmp_path / "district.db"
     shutil.copyfile(district_file, path)
-    process = child(CRASHING_CHILD, str(path), pause_at, str(occurrence))
+    crashing = Child.start(CRASHING_CHILD, str(path), pause_at, str(occurrence))
     try:
-        wait_for(process, "paused" if pause_at else "committed")
+        crashing.wait_for("paused" if pause_at else "committed")
     finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-    assert process.returncode == -signal.SIGKILL
+        crashing.kill()
+    assert crashing.process.returncode == -signal.SIGKILL
     assert outcome(path) == expected
+
+
+def test_the_update_of_the_points_runs_long_enough_to_be_killed_inside(district_file: Path, tmp_path: Path) -> None:
+    # Guards the "inside the update" moment above: the child must pause there, not after it.
+    path = tmp_path / "district.db"
+    shutil.copyfile(district_file, path)
+    counting = Child.start(CRASHING_CHILD, str(path), "inside UPDATE contact_points", "0")
+    try:
+        ticks = int(counting.wait_for("committed").split()[1])
+    finally:
+        counting.kill()
+    assert ticks > 20 * 10
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.15, 0.3, 0.6])
 def test_a_commit_killed_after_a_delay_leaves_all_or_nothing(district_file: Path, tmp_path: Path, delay: float) -> None:
     path = tmp_path / "district.db"
     shutil.copyfile(district_file, path)
-    process = child(CRASHING_CHILD, str(path), "", "0")
+    crashing = Child.start(CRASHING_CHILD, str(path), "", "0")
     try:
-        wait_for(process, "committing")
+        crashing.wait_for("committing")
         with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=delay)  # the commit runs meanwhile; it may or may not finish
+            crashing.process.wait(timeout=delay)  # the commit runs meanwhile; it may or may not finish
     finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        crashing.kill()
     assert outcome(path) in {"none", "whole"}
 
 
@@ -272,15 +321,11 @@ def test_two_processes_commit_batches_on_the_same_points_at_once_and_both_land(t
     with SQLiteStore.open(str(path)) as store:
         store.load(district(students))
     go = tmp_path / "go"
-    racers = [child(RACING_CHILD, str(path), reason, str(go)) for reason in ("attendance", "teacher")]
+    racers = [Child.start(RACING_CHILD, str(path), reason, str(go)) for reason in ("attendance", "teacher")]
     for racer in racers:
-        wait_for(racer, "ready")
+        racer.wait_for("ready")
     go.touch()
-    receipts = []
-    for racer in racers:
-        out, err = racer.communicate(timeout=120)
-        assert racer.returncode == 0, err
-        receipts.append(json.loads(out.strip().splitlines()[-1]))
+    receipts = [json.loads(racer.finish().strip().splitlines()[-1]) for racer in racers]
 
     assert [receipt["applied"] for receipt in receipts] == [students, students]
     with SQLiteStore.open(str(path)) as store:
@@ -300,7 +345,7 @@ def test_the_version_changes_with_a_write_from_another_process(tmp_path: Path) -
     with SQLiteStore.open(str(path)) as store:
         store.load(district(3))
         version = store.snapshot(SPEC).version
-        writer = child(
+        writer = Child.start(
             """
             import sys
             from contact_prefs import Snapshot, Person
@@ -310,7 +355,7 @@ def test_the_version_changes_with_a_write_from_another_process(tmp_path: Path) -
             """,
             str(path),
         )
-        assert writer.wait(timeout=60) == 0
+        writer.finish()
         assert store.snapshot(SPEC).version != version
         assert store.dump().version == store.snapshot(SPEC).version
 

@@ -82,7 +82,7 @@ def batch_record(row: Row, changes: tuple[Change, ...]) -> BatchRecord:
 
 INSERT_POINTS = (
     "INSERT INTO batch_points (batch_seq, position, affects, owner_id, method, source_before, enabled_before, "
-    "enabled_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    "enabled_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 

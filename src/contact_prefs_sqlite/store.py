@@ -15,16 +15,14 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from types import TracebackType
-from typing import Any
 
 import attrs
 
 from contact_prefs import (
     BatchRecord,
     BatchSpec,
-    Change,
     ChangeSet,
     ConflictError,
     ContactPrefsError,
@@ -36,12 +34,14 @@ from contact_prefs import (
     UnknownBatchError,
 )
 from contact_prefs.bulk import collector_paused
+from contact_prefs.changes import count_updates
+from contact_prefs.rules import restore_within_consent
 from contact_prefs.snapshot import RECORD_FIELDS
 
 from . import history as history_rows
 from .connection import connect, describe, translated
 from .narrowing import create_temporary_tables, narrowed
-from .tables import PREFERENCES, SOURCES, TABLES
+from .tables import PREFERENCES, TABLES
 from .url import database_path
 
 __all__ = ["SQLiteStore"]
@@ -50,34 +50,36 @@ log = logging.getLogger(__name__)
 
 BATCH = Source.BATCH.value
 
-# The compare-and-set, in SQL: a point is written only if it is still as planned, and
-# never switched on where consent is revoked; a commit counts the rows written.  Its
-# parameters are a batch_points row (history.point_rows), so one list serves both statements.
-_WRITE_POINT = (
-    f"UPDATE contact_points SET enabled = ?8, source = '{BATCH}' "
-    "WHERE owner_id = ?4 AND method = ?5 AND source = ?6 AND enabled = ?7 AND NOT (revoked AND ?8 & ~?7)"
-)
+# A batch is written in SQL from its batch_points rows, each point with a compare-and-set:
+# it is written only if it is still as planned, and never switched on where consent is
+# revoked.  A commit writes its rows first and counts the points the update matched.
+_COMMIT_POINTS = """
+    UPDATE contact_points AS p SET enabled = b.enabled_after, source = :batch
+    FROM batch_points AS b
+    WHERE b.batch_seq = :seq AND p.owner_id = b.owner_id AND p.method = b.method
+        AND p.enabled = b.enabled_before AND p.source = b.source_before
+        AND NOT (p.revoked AND b.enabled_after & ~b.enabled_before)"""
 
-# The points of a batch that are no longer as it left them (or that it would switch on where revoked).
-_UNDO_CONFLICTS = """
+# The rows of a batch whose point is gone or no longer as planned (or revoked where it switches on).
+_COMMIT_CONFLICTS = """
     SELECT b.owner_id, b.method, b.source_before, b.enabled_before, b.enabled_after, b.affects
     FROM batch_points b LEFT JOIN contact_points p ON p.owner_id = b.owner_id AND p.method = b.method
     WHERE b.batch_seq = :seq AND (
-        p.owner_id IS NULL OR p.enabled <> b.enabled_after OR p.source <> :batch
-        OR (p.revoked AND (b.enabled_before & ~b.enabled_after)))
+        p.owner_id IS NULL OR p.enabled <> b.enabled_before OR p.source <> b.source_before
+        OR (p.revoked AND b.enabled_after & ~b.enabled_before))
     ORDER BY b.position"""
 
-_UNDO_POINTS = """
-    UPDATE contact_points AS p SET enabled = b.enabled_before, source = b.source_before
-    FROM batch_points AS b
-    WHERE b.batch_seq = :seq AND p.owner_id = b.owner_id AND p.method = b.method"""
+# An undo reads the batch's rows with their points as they are now.
+_BATCH_POINTS_NOW = """
+    SELECT b.owner_id, b.method, b.source_before, b.enabled_before, b.enabled_after, b.affects,
+        p.enabled, p.source, p.revoked
+    FROM batch_points b LEFT JOIN contact_points p ON p.owner_id = b.owner_id AND p.method = b.method
+    WHERE b.batch_seq = ? ORDER BY b.position"""
 
-# An undo's points are the batch's, before and after swapped, as ChangeSet.inverse() makes them.
-_UNDO_HISTORY = """
-    INSERT INTO batch_points (batch_seq, position, owner_id, method, source_before,
-                              enabled_before, enabled_after, affects)
-    SELECT :undo_seq, position, owner_id, method, :batch, enabled_after, enabled_before, affects
-    FROM batch_points WHERE batch_seq = :seq"""
+# What an undo writes at a point, still compared and set, although it checked the point under this lock.
+_RESTORE_POINT = (
+    "UPDATE contact_points SET enabled = ?, source = ? WHERE owner_id = ? AND method = ? AND enabled = ? AND source = ?"
+)
 
 
 @attrs.define
@@ -99,10 +101,6 @@ class SQLiteStore:
         """Open (creating and migrating if needed) the database at ``path``."""
         connection = connect(path)
         create_temporary_tables(connection)
-        connection.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS touched (owner_id TEXT, method TEXT, PRIMARY KEY (owner_id, method)) "
-            "WITHOUT ROWID"
-        )
         return cls(path, connection=connection)
 
     @classmethod
@@ -167,52 +165,54 @@ class SQLiteStore:
         spec = history_rows.spec_json(changeset.spec)
         with collector_paused(), self._transaction("commit a batch to", write=True) as connection:
             seq = self._record(connection, batch_id, actor, at, spec, counts, len(changeset))
-            rows = history_rows.point_rows(seq, updates)  # also the parameters of the compare-and-set
+            connection.executemany(history_rows.INSERT_POINTS, history_rows.point_rows(seq, updates))
             connection.execute("SAVEPOINT points")
-            written = connection.executemany(_WRITE_POINT, rows).rowcount if rows else 0
-            if written != len(rows):
-                connection.execute("ROLLBACK TO points")
-                raise ConflictError(self._conflicts(connection, updates))
-            connection.executemany(history_rows.INSERT_POINTS, rows)
+            keys = {"seq": seq, "batch": BATCH}
+            if connection.execute(_COMMIT_POINTS, keys).rowcount != len(updates):
+                connection.execute("ROLLBACK TO points")  # find the culprits among the points as they were
+                conflicting = history_rows.updates_from_rows(connection.execute(_COMMIT_CONFLICTS, keys))
+                raise ConflictError([change for update in conflicting for change in update.changes])
         log.info("batch %s by %s: %d changes at %d contact points", batch_id, actor, len(changeset), len(updates))
         return Receipt(batch_id=batch_id, actor=actor, at=at, counts=counts, applied=len(changeset))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
-        """Restore every point ``batch_id`` wrote to its enabled reasons and source before it."""
+        """Restore every point ``batch_id`` wrote to its enabled reasons and source before it, within consent.
+
+        Every point must still be as the batch left it, else ``ConflictError``.
+        Where consent is withdrawn now, the reasons the batch switched off stay
+        off (``restore_within_consent``); a point left with nothing to write is
+        not written, and the undo records only what it wrote.
+        """
         undo_id, at = uuid.uuid4().hex, _now()
-        with self._transaction("undo a batch in", write=True) as connection:
+        with collector_paused(), self._transaction("undo a batch in", write=True) as connection:
             found = connection.execute(
-                "SELECT seq, spec, counts, applied, undoes, undone_by FROM batches WHERE batch_id = ?", (batch_id,)
+                "SELECT seq, spec, undoes, undone_by FROM batches WHERE batch_id = ?", (batch_id,)
             ).fetchone()
             if found is None:
                 raise UnknownBatchError(f"no batch {batch_id!r} in the history of {describe(self.path)}")
-            seq, spec, counts, applied, undoes, undone_by = found
+            seq, spec, undoes, undone_by = found
             if undoes is not None:
                 raise ContactPrefsError(
                     f"batch {batch_id} is the undo of batch {undoes} and cannot be undone; plan a new batch instead"
                 )
             if undone_by is not None:
                 raise ContactPrefsError(f"batch {batch_id} was already undone by batch {undone_by}")
-            keys = {"seq": seq, "batch": BATCH}
-            conflicting = connection.execute(_UNDO_CONFLICTS, keys).fetchall()
-            if conflicting:
-                updates = history_rows.updates_from_rows(conflicting)
-                raise ConflictError([change for update in updates for change in update.inverse().changes])
-            connection.execute(_UNDO_POINTS, keys)
-            undo_seq = self._record(
-                connection, undo_id, actor, at, spec, history_rows.counts_from_json(counts), applied, undoes=batch_id
-            )
-            connection.execute(_UNDO_HISTORY, {**keys, "undo_seq": undo_seq})
+            undos = self._restore(connection, seq)
+            counts = count_updates(update for update, _ in undos)
+            applied = sum(counts.values())
+            undo_seq = self._record(connection, undo_id, actor, at, spec, counts, applied, undoes=batch_id)
+            connection.executemany(history_rows.INSERT_POINTS, history_rows.point_rows(undo_seq, (u for u, _ in undos)))
+            restore = [
+                (u.enabled_after.mask, source, u.owner_id, u.method.value, u.enabled_before.mask, BATCH)
+                for u, source in undos
+            ]
+            if (connection.executemany(_RESTORE_POINT, restore).rowcount if restore else 0) != len(restore):
+                raise StoreError(
+                    f"the points of batch {batch_id} changed while it was being undone; nothing was changed"
+                )
             connection.execute("UPDATE batches SET undone_by = ? WHERE seq = ?", (undo_id, seq))
         log.info("batch %s by %s: undid batch %s (%d changes)", undo_id, actor, batch_id, applied)
-        return Receipt(
-            batch_id=undo_id,
-            actor=actor,
-            at=at,
-            counts=history_rows.counts_from_json(counts),
-            applied=applied,
-            undoes=batch_id,
-        )
+        return Receipt(batch_id=undo_id, actor=actor, at=at, counts=counts, applied=applied, undoes=batch_id)
 
     def close(self) -> None:
         """Close the connection; closing twice is harmless."""
@@ -279,30 +279,25 @@ class SQLiteStore:
         return seq
 
     @staticmethod
-    def _conflicts(connection: sqlite3.Connection, updates: Sequence[PointUpdate]) -> list[Change]:
-        """Every change at a point that is gone, changed, or revoked where the update switches a reason on."""
-        connection.execute("DELETE FROM temp.touched")
-        connection.executemany(
-            "INSERT INTO temp.touched (owner_id, method) VALUES (?, ?)", ((u.owner_id, u.method.value) for u in updates)
-        )
-        current: dict[tuple[str, str], tuple[Any, ...]] = {
-            (owner_id, method): rest
-            for owner_id, method, *rest in connection.execute(
-                "SELECT p.owner_id, p.method, p.enabled, p.source, p.revoked FROM temp.touched t "
-                "JOIN contact_points p ON p.owner_id = t.owner_id AND p.method = t.method"
-            )
-        }
-        conflicts: list[Change] = []
-        for update in updates:
-            state = current.get((update.owner_id, update.method.value))
-            if (
-                state is None
-                or state[0] != update.enabled_before.mask
-                or SOURCES[state[1]] is not update.source_before
-                or (state[2] and update.enabled_after - update.enabled_before)
-            ):
-                conflicts.extend(update.changes)
-        return conflicts
+    def _restore(connection: sqlite3.Connection, seq: int) -> list[tuple[PointUpdate, str]]:
+        """What undoing batch ``seq`` writes: per point, the update and the source to restore.
+
+        Raises ``ConflictError`` with the inverse changes of every point that is
+        gone or no longer as the batch left it.
+        """
+        rows = connection.execute(_BATCH_POINTS_NOW, (seq,)).fetchall()
+        undos: list[tuple[PointUpdate, str]] = []
+        stale: list[PointUpdate] = []
+        for done, (*_, enabled, source, revoked) in zip(
+            history_rows.updates_from_rows(row[:6] for row in rows), rows, strict=True
+        ):
+            if enabled != done.enabled_after.mask or source != BATCH:  # NULLs: the point is gone
+                stale.append(done.inverse())
+            elif (undo := restore_within_consent(done, revoked=bool(revoked))) is not None:
+                undos.append((undo, done.source_before.value))
+        if stale:
+            raise ConflictError([change for update in stale for change in update.changes])
+        return undos
 
 
 def _now() -> datetime.datetime:
