@@ -81,8 +81,8 @@ def batch_record(row: Row, changes: tuple[Change, ...]) -> BatchRecord:
 
 
 INSERT_POINTS = (
-    "INSERT INTO batch_points (batch_seq, position, affects, owner_id, method, source_before, enabled_before, "
-    "enabled_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO batch_points (batch_seq, position, owner_id, method, source_before, enabled_before, "
+    "enabled_after, affects) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -95,12 +95,12 @@ def point_rows(batch_seq: int, updates: Iterable[PointUpdate]) -> list[Row]:
         (
             batch_seq,
             position,
-            None if len(u.affects) == 1 and u.owner_id in u.affects else _ids_json(u.affects),
             u.owner_id,
             u.method.value,
             u.source_before.value,
             u.enabled_before.mask,
             u.enabled_after.mask,
+            None if len(u.affects) == 1 and u.owner_id in u.affects else _ids_json(u.affects),
         )
         for position, u in enumerate(updates)
     ]
