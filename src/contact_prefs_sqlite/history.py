@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from contact_prefs import BatchRecord, BatchSpec, Change, Method, PointUpdate, Reason
 from contact_prefs.changes import count_changes
 
-from .tables import METHODS, SOURCES, Row, reasons
+from .tables import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES, Row, reasons
 
 Counts = Mapping[tuple[Method, Reason], int]
 
@@ -96,8 +96,8 @@ def point_rows(batch_seq: int, updates: Iterable[PointUpdate]) -> list[Row]:
             batch_seq,
             position,
             u.owner_id,
-            u.method.value,
-            u.source_before.value,
+            METHOD_VALUES[u.method],
+            SOURCE_VALUES[u.source_before],
             u.enabled_before.mask,
             u.enabled_after.mask,
             None if len(u.affects) == 1 and u.owner_id in u.affects else _ids_json(u.affects),
@@ -107,7 +107,7 @@ def point_rows(batch_seq: int, updates: Iterable[PointUpdate]) -> list[Row]:
 
 
 def _ids_json(ids: frozenset[str]) -> str:
-    return json.dumps(sorted(ids), ensure_ascii=False)
+    return json.dumps(sorted(ids))  # default arguments: json's fast path, with a shared encoder
 
 
 def updates_from_rows(rows: Iterable[Row]) -> list[PointUpdate]:

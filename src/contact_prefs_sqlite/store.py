@@ -41,7 +41,7 @@ from contact_prefs.snapshot import RECORD_FIELDS
 from . import history as history_rows
 from .connection import connect, describe, translated
 from .narrowing import create_temporary_tables, narrowed
-from .tables import PREFERENCES, TABLES
+from .tables import METHOD_VALUES, PREFERENCES, TABLES
 from .url import database_path
 
 __all__ = ["SQLiteStore"]
@@ -203,7 +203,7 @@ class SQLiteStore:
             undo_seq = self._record(connection, undo_id, actor, at, spec, counts, applied, undoes=batch_id)
             connection.executemany(history_rows.INSERT_POINTS, history_rows.point_rows(undo_seq, (u for u, _ in undos)))
             restore = [
-                (u.enabled_after.mask, source, u.owner_id, u.method.value, u.enabled_before.mask, BATCH)
+                (u.enabled_after.mask, source, u.owner_id, METHOD_VALUES[u.method], u.enabled_before.mask, BATCH)
                 for u, source in undos
             ]
             if (connection.executemany(_RESTORE_POINT, restore).rowcount if restore else 0) != len(restore):

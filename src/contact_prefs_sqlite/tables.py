@@ -36,6 +36,9 @@ OPEN_START = ""
 
 METHODS = {method.value: method for method in Method}
 SOURCES = {source.value: source for source in Source}
+# Enum.value is a Python-level property; a dict look-up by (identity-hashed) member is not.
+METHOD_VALUES = {method: method.value for method in Method}
+SOURCE_VALUES = {source: source.value for source in Source}
 reasons = ReasonSet.from_mask
 
 
@@ -164,7 +167,15 @@ TABLES: dict[str, Table] = {
         "contact_points",
         ("owner_id", "method", "address", "enabled", "text", "source", "revoked"),
         2,
-        lambda r: (r.owner_id, r.method.value, r.address, r.enabled.mask, r.text.mask, r.source.value, int(r.revoked)),
+        lambda r: (
+            r.owner_id,
+            METHOD_VALUES[r.method],
+            r.address,
+            r.enabled.mask,
+            r.text.mask,
+            SOURCE_VALUES[r.source],
+            int(r.revoked),
+        ),
         point_from_row,
     ),
 }
