@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import attrs
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from contact_prefs import BatchSpec, ChangeSet, Method, Reason, Snapshot, Source, plan
 from contact_prefs.changes import count_changes
+from contact_prefs.plain import spec_from_plain, spec_to_plain
 from contact_prefs.rules import District
 from contact_prefs.snapshot import RECORD_FIELDS
 from contact_prefs.testing.strategies import DAY, districts, specs
@@ -125,3 +127,11 @@ def test_a_change_set_rebuilt_from_its_changes_is_equal(snapshot: Snapshot, spec
     assert rebuilt == result
     assert rebuilt.counts() == count_changes(result.changes)
     assert result.portal_overwrites == sum(c.source_before is Source.PORTAL for c in result.changes)
+
+
+@CORE
+@given(specs())
+def test_a_spec_survives_its_plain_data_form(spec: BatchSpec) -> None:
+    plain = spec_to_plain(spec)
+    assert json.loads(json.dumps(plain)) == plain
+    assert spec_from_plain(plain) == spec

@@ -7,11 +7,9 @@ changes follow from it, so a batch of 100,000 changes is about 30,000 rows.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from contact_prefs import BatchSpec, PointUpdate, ReasonSet, Source
+from contact_prefs import PointUpdate, ReasonSet, Source
 
 from .tables import METHODS, SOURCES
 
@@ -21,32 +19,6 @@ source_after, affects (the columns of the ``point_writes`` table)."""
 
 PointRow = tuple[str, str, str, int, int, list[str]]
 """A recorded point: owner_id, method, source_before, enabled_before, enabled_after, affects."""
-
-
-def spec_to_json(spec: BatchSpec) -> dict[str, Any]:
-    return {
-        "mode": spec.mode.value,
-        "settings": {reason.value: setting.value for reason, setting in spec.settings.items()},
-        "school_id": spec.school_id,
-        "calendar_id": spec.calendar_id,
-        "filter_ids": None if spec.filter_ids is None else sorted(spec.filter_ids),
-        "as_of": spec.as_of.isoformat(),
-        "keep_portal": spec.keep_portal,
-        "allow_emergency_off": spec.allow_emergency_off,
-    }
-
-
-def spec_from_json(data: dict[str, Any]) -> BatchSpec:
-    return BatchSpec(
-        mode=data["mode"],
-        settings=data["settings"],
-        school_id=data["school_id"],
-        calendar_id=data["calendar_id"],
-        filter_ids=data["filter_ids"],
-        as_of=datetime.date.fromisoformat(data["as_of"]),
-        keep_portal=data["keep_portal"],
-        allow_emergency_off=data["allow_emergency_off"],
-    )
 
 
 def write_rows(updates: Iterable[PointUpdate], source_after: Callable[[PointUpdate], Source]) -> list[WriteRow]:

@@ -28,9 +28,10 @@ from contact_prefs import (
     UnknownBatchError,
 )
 from contact_prefs.changes import count_updates
+from contact_prefs.plain import spec_from_plain, spec_to_plain
 from contact_prefs.rules import restore_within_consent
 
-from .history import spec_from_json, spec_to_json, updates_from_rows, write_rows
+from .history import updates_from_rows, write_rows
 from .schema import advisory_key, prepare, use_schema
 from .scope import scoped_snapshot
 from .tables import ADDRESS_ONLY, CONTACT_POINTS, TABLES
@@ -111,7 +112,7 @@ class PostgresStore:
                     batch_id=batch_id,
                     actor=actor,
                     at=at.astimezone(datetime.UTC),
-                    spec=spec_from_json(spec),
+                    spec=spec_from_plain(spec),
                     counts=count_updates(updates),
                     changes=tuple(change for update in updates for change in update.changes),
                     undone_by=undone_by,
@@ -154,7 +155,7 @@ class PostgresStore:
             ).fetchone()
             if original is None:
                 raise UnknownBatchError(f"no batch {batch_id!r} in the history of the store at {self.url}")
-            spec, undone_by, undoes = spec_from_json(original[0]), original[1], original[2]
+            spec, undone_by, undoes = spec_from_plain(original[0]), original[1], original[2]
             if undone_by is not None:
                 raise ContactPrefsError(f"batch {batch_id!r} was already undone by {undone_by!r}")
             if undoes is not None:
@@ -224,7 +225,7 @@ class PostgresStore:
         version, at = bump_version(cursor)
         cursor.execute(
             "INSERT INTO batches (batch_id, version, actor, at, spec, undoes) VALUES (%s, %s, %s, %s, %s, %s)",
-            [batch_id, version, actor, at, Jsonb(spec_to_json(spec)), undoes],
+            [batch_id, version, actor, at, Jsonb(spec_to_plain(spec)), undoes],
         )
         if recorded:
             record_points(cursor, batch_id)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from contact_prefs import BatchRecord, BatchSpec, Change, Method, PointUpdate, Reason
 from contact_prefs.changes import count_changes
+from contact_prefs.plain import spec_from_plain, spec_to_plain
 
 from .tables import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES, Row, reasons
 
@@ -29,25 +30,11 @@ POINT_COLUMNS = "owner_id, method, source_before, enabled_before, enabled_after,
 
 
 def spec_json(spec: BatchSpec) -> str:
-    return json.dumps(
-        {
-            "mode": spec.mode.value,
-            "settings": {reason.value: setting.value for reason, setting in spec.settings.items()},
-            "school_id": spec.school_id,
-            "calendar_id": spec.calendar_id,
-            "filter_ids": None if spec.filter_ids is None else sorted(spec.filter_ids),
-            "as_of": spec.as_of.isoformat(),
-            "keep_portal": spec.keep_portal,
-            "allow_emergency_off": spec.allow_emergency_off,
-        },
-        ensure_ascii=False,
-    )
+    return json.dumps(spec_to_plain(spec), ensure_ascii=False)
 
 
 def spec_from_json(text: str) -> BatchSpec:
-    fields = json.loads(text)
-    fields["as_of"] = datetime.date.fromisoformat(fields["as_of"])
-    return BatchSpec(**fields)
+    return spec_from_plain(json.loads(text))
 
 
 def counts_json(counts: Counts) -> str:
