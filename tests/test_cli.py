@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from contact_prefs import BatchSpec, Mode, Source, open_store, plan
+from contact_prefs import BatchSpec, Mode, Reason, Source, open_store, plan
 from contact_prefs.formats import read_csv
 
 SAMPLE = Path("/work/shared/data/oneroster-sample/LMS-Toolkit")
@@ -134,7 +134,7 @@ def test_an_unknown_store_scheme_is_refused(tmp_path: Path) -> None:
 # -- plan and apply ------------------------------------------------------------------
 
 PLAN = ("--mode", "student-messenger-contacts", "--set", "attendance=on", "--set", "behavior=off")
-# Only ON: undoing it never needs to switch a reason back on where consent was revoked since.
+# Only ON: its undo writes back every change, revoked points or not.
 APPLY = ("--mode", "student-messenger-contacts", "--set", "behavior=on", "--set", "priority=on")
 
 
@@ -308,13 +308,31 @@ def test_apply_exits_1_when_conflicts_outlast_the_retries(tmp_path: Path) -> Non
     assert "Traceback" not in result.stderr
 
 
-def test_undo_never_switches_a_revoked_point_back_on(folder: Path) -> None:
+def test_undo_leaves_off_what_the_batch_switched_off_where_consent_is_revoked(folder: Path) -> None:
     # The demo district has revoked points where behavior is on: the batch switches it off there,
-    # and the undo, which would switch it back on, is refused as a whole.
-    applied = json.loads(ok(folder, "apply", *PLAN, "--actor", "ann", "--yes", "--format", "json"))
-    error = fails(folder, "undo", applied["batch_id"], "--actor", "bob", "--yes", code=1)
-    assert "withdrew consent for a reason the undo would switch back on" in error
-    assert json.loads(ok(folder, "show", applied["batch_id"], "--format", "json"))["undone_by"] is None
+    # and the undo switches everything back but that.
+    applied = json.loads(ok(folder, "apply", *PLAN, "--actor", "ann", "--yes", "--format", "json", "--details"))
+    url = f"sqlite:///{folder / 'contact-prefs.db'}"
+    with open_store(url) as store:
+        revoked = {(p.owner_id, p.method.value) for p in store.dump().contact_points if p.revoked}
+    held = [c for c in applied["changes"] if (c["owner_id"], c["method"]) in revoked and not c["after"]]
+    assert held and len(held) < applied["updated"]
+
+    result = run(folder, "undo", applied["batch_id"], "--actor", "bob", "--yes", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    undone = json.loads(result.stdout)
+    assert (undone["undoes"], undone["updated"]) == (applied["batch_id"], applied["updated"] - len(held))
+    assert result.stderr == (
+        f"contact-prefs: warning: {len(held)} reasons the batch switched off stayed off, "
+        "because consent was withdrawn at their contact points\n"
+    )
+    assert json.loads(ok(folder, "show", applied["batch_id"], "--format", "json"))["undone_by"] == undone["batch_id"]
+    with open_store(url) as store:
+        stored = {(p.owner_id, p.method.value): p for p in store.dump().contact_points}
+    for change in applied["changes"]:
+        point = stored[change["owner_id"], change["method"]]
+        stays_off = change in held
+        assert (Reason(change["reason"]) in point.enabled) is (change["before"] and not stays_off)
 
 
 @pytest.mark.parametrize(

@@ -457,6 +457,14 @@ def _undo(args: argparse.Namespace) -> int:
             raise ConflictError(error.conflicts, _undo_conflict(record.batch_id, error)) from None
         undo = _find(store, receipt.batch_id, args)
     _print(BatchResult.from_record(undo), args)
+    # An undo leaves off what the batch switched off where consent is withdrawn now.
+    held = sum(record.counts.values()) - sum(undo.counts.values())
+    if held:
+        sys.stdout.flush()  # after the result, also when both go to one pipe
+        _warn(
+            f"{held:,} {'reason' if held == 1 else 'reasons'} the batch switched off stayed off, "
+            "because consent was withdrawn at their contact points"
+        )
     return EXIT_DONE
 
 
@@ -465,9 +473,8 @@ def _undo_conflict(batch_id: str, error: ConflictError) -> str:
     shown = ", ".join(f"{owner} {method}" for owner, method in points[:SHOWN_IDS])
     more = f" and {len(points) - SHOWN_IDS} more" if len(points) > SHOWN_IDS else ""
     return (
-        f"cannot undo batch {batch_id}: {len(points)} contact point(s) are no longer as the batch left them, "
-        f"or their owners withdrew consent for a reason the undo would switch back on ({shown}{more}); "
-        "nothing was written"
+        f"cannot undo batch {batch_id}: {len(points)} contact point(s) are no longer as the batch left them "
+        f"({shown}{more}); nothing was written"
     )
 
 
