@@ -36,7 +36,8 @@ class Receipt:
 class BatchRecord:
     """One entry of a store's history: a commit, or the undo of one.
 
-    ``changes`` are the changes as planned (an undo's are the inverse);
+    ``changes`` are the changes as planned (an undo's are those it wrote: the
+    inverse, within consent, see :func:`~contact_prefs.rules.restore_within_consent`);
     ``undone_by`` is the id of the undo that reverted this batch, if any.
     """
 
