@@ -78,7 +78,11 @@ class Store(Protocol):
         """Every commit and undo, newest first."""
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
-        """Restore every point ``batch_id`` touched, if each is still as the batch left it."""
+        """Restore every point ``batch_id`` touched, if each is still as the batch left it.
+
+        Where consent has been withdrawn, reasons the batch switched off stay off
+        (:func:`contact_prefs.rules.restore_within_consent`).
+        """
 
     def close(self) -> None:
         """Release the store's resources; closing twice is harmless."""

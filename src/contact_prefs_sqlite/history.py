@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from contact_prefs import BatchRecord, BatchSpec, Change, Method, PointUpdate, Reason
 from contact_prefs.changes import count_changes
@@ -73,12 +73,13 @@ INSERT_POINTS = (
 )
 
 
-def point_rows(batch_seq: int, updates: Iterable[PointUpdate]) -> list[Row]:
+def point_rows(batch_seq: int, updates: Iterable[PointUpdate]) -> Iterator[Row]:
     """One row per update, in order: the parameters of :data:`INSERT_POINTS`.
 
     ``affects`` is stored as ``None`` when it is just the owner (every personal point).
     """
-    return [
+    # A generator: executemany streams it, so a million rows never sit in memory at once.
+    return (
         (
             batch_seq,
             position,
@@ -90,7 +91,7 @@ def point_rows(batch_seq: int, updates: Iterable[PointUpdate]) -> list[Row]:
             None if len(u.affects) == 1 and u.owner_id in u.affects else _ids_json(u.affects),
         )
         for position, u in enumerate(updates)
-    ]
+    )
 
 
 def _ids_json(ids: frozenset[str]) -> str:
