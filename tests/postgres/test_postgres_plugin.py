@@ -41,8 +41,9 @@ def test_without_psycopg_opening_says_which_extra_to_install() -> None:
     assert PASSWORD not in result.stdout + result.stderr
 
 
-def test_a_server_that_does_not_answer_is_a_clear_error_without_the_password() -> None:
-    # Port 1 on the loopback refuses at once: nothing listens there.
+def test_a_server_that_does_not_answer_is_a_clear_error_without_the_password(postgres_server: str) -> None:
+    # Port 1 on the loopback refuses at once: nothing listens there.  (The fixture stands for
+    # "the postgres extra is installed and PostgreSQL tests are enabled"; its server is not used.)
     with pytest.raises(StoreError, match=r"cannot connect to PostgreSQL at postgresql://postgres:\*\*\*@") as raised:
         open_store(f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/test?connect_timeout=5")
     assert PASSWORD not in str(raised.value)
