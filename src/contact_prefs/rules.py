@@ -57,6 +57,17 @@ class District:
         day = self.day
         return frozenset(a.person_id for a in self.snapshot.assignments if is_active(a.start, a.end, day))
 
+    def alone(self, person_id: str) -> frozenset[str]:
+        """``{person_id}``, one shared set per person: a person's points share it."""
+        people = self._alone.get(person_id)
+        if people is None:
+            people = self._alone[person_id] = frozenset((person_id,))
+        return people
+
+    @cached_property
+    def _alone(self) -> dict[str, frozenset[str]]:
+        return {}
+
     @cached_property
     def households_of(self) -> dict[str, list[str]]:
         """Person id -> households where the person is an active member on the day."""
@@ -158,7 +169,7 @@ def affected_people(point: ContactPoint, district: District) -> frozenset[str]:
     """Whose messages change: the owner, or every active member of the household."""
     if point.method is HOUSEHOLD_PHONE:
         return district.members_of.get(point.owner_id, NOBODY)
-    return frozenset((point.owner_id,))
+    return district.alone(point.owner_id)
 
 
 def decide(
