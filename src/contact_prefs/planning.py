@@ -7,7 +7,7 @@ from operator import itemgetter
 from .bulk import collector_paused, trusted_constructor
 from .changes import ChangeSet, PointUpdate, Skip
 from .enums import Mode, Setting, SkipReason
-from .reasons import ReasonSet
+from .reasons import BY_MASK
 from .rules import (
     METHOD_ORDER,
     SKIP_ORDER,
@@ -26,7 +26,6 @@ from .spec import BatchSpec
 
 # Every field is computed here from valid values: skip the checks on the hot path.
 new_update = trusted_constructor(PointUpdate)
-REASON_SETS = [ReasonSet.from_mask(mask) for mask in range(ReasonSet.all().mask + 1)]
 
 
 @collector_paused()
@@ -59,7 +58,7 @@ def plan(spec: BatchSpec, snapshot: Snapshot) -> ChangeSet:
                 point.method,
                 point.source,
                 enabled,
-                REASON_SETS[(enabled.mask | on) & ~off],
+                BY_MASK[(enabled.mask | on) & ~off],
                 affected_people(point, district),
             )
             if on or off

@@ -100,3 +100,6 @@ def _intern_all() -> None:
 
 
 _intern_all()
+
+BY_MASK: tuple[ReasonSet, ...] = tuple(ReasonSet._interned)
+"""Every reason set, indexed by its mask: the hot-path form of :meth:`ReasonSet.from_mask`."""

@@ -23,10 +23,10 @@ from contact_prefs import (
     HouseholdMember,
     Method,
     Person,
-    ReasonSet,
     Relationship,
     Source,
 )
+from contact_prefs.reasons import BY_MASK
 from contact_prefs.records import trusted
 
 Row = tuple[Any, ...]
@@ -39,7 +39,7 @@ SOURCES = {source.value: source for source in Source}
 # Enum.value is a Python-level property; a dict look-up by (identity-hashed) member is not.
 METHOD_VALUES = {method: method.value for method in Method}
 SOURCE_VALUES = {source: source.value for source in Source}
-reasons = ReasonSet.from_mask
+reasons = BY_MASK.__getitem__  # a C-level look-up, per row
 
 
 @functools.lru_cache(maxsize=4096)
