@@ -23,6 +23,7 @@ from contact_prefs import (
     SnapshotError,
     Source,
 )
+from contact_prefs.reasons import BY_MASK
 
 DAY = datetime.date(2026, 11, 30)
 
@@ -81,7 +82,8 @@ def test_reason_set_is_an_immutable_set_in_reason_order() -> None:
 def test_reason_sets_are_interned_ints() -> None:
     reasons = ReasonSet([Reason.EMERGENCY, Reason.ATTENDANCE])
     assert reasons.mask == 0b11
-    assert ReasonSet.from_mask(0b11) is reasons
+    assert ReasonSet.from_mask(0b11) is reasons is BY_MASK[0b11]
+    assert [r.mask for r in BY_MASK] == list(range(256))
     assert pickle.loads(pickle.dumps(reasons)) is reasons
     assert ReasonSet.all().mask == 0xFF and len(ReasonSet.all()) == len(Reason)
     with pytest.raises(ValueError, match=r"256"):
