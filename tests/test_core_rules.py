@@ -13,6 +13,7 @@ from contact_prefs import (
     Change,
     ChangeSet,
     ContactPoint,
+    ContactPrefsError,
     DistrictAssignment,
     Enrollment,
     HouseholdMember,
@@ -28,7 +29,7 @@ from contact_prefs import (
     Source,
     plan,
 )
-from contact_prefs.rules import restore_within_consent
+from contact_prefs.rules import check_undoable, restore_within_consent
 
 DAY = datetime.date(2026, 11, 30)
 YESTERDAY = DAY - datetime.timedelta(days=1)
@@ -389,3 +390,11 @@ def test_undo_restores_a_point_but_never_switches_on_where_consent_is_revoked() 
     assert held.source_before is Source.BATCH
     only_off = plan(spec(settings={"general": OFF}), PORTAL_HOUSE).updates[0]
     assert restore_within_consent(only_off, revoked=True) is None  # nothing left to write
+
+
+def test_a_batch_is_undone_once_and_an_undo_never() -> None:
+    check_undoable("b1", undoes=None, undone_by=None)
+    with pytest.raises(ContactPrefsError, match=r"batch b1 was already undone by batch u1"):
+        check_undoable("b1", undoes=None, undone_by="u1")
+    with pytest.raises(ContactPrefsError, match=r"batch u1 is the undo of batch b1 and cannot be undone"):
+        check_undoable("u1", undoes="b1", undone_by=None)

@@ -31,6 +31,7 @@ import attrs
 
 from .changes import PointUpdate
 from .enums import Method, Reason, SkipReason, Source
+from .errors import ContactPrefsError
 from .records import ContactPoint, is_active
 from .snapshot import Snapshot
 from .spec import BatchSpec
@@ -196,6 +197,16 @@ def decide(
 
 METHOD_ORDER = {method: index for index, method in enumerate(Method)}
 SKIP_ORDER = {reason: index for index, reason in enumerate(SkipReason)}
+
+
+def check_undoable(batch_id: str, *, undoes: str | None, undone_by: str | None) -> None:
+    """A batch is undone at most once, and an undo is never undone (a new batch says what is wanted)."""
+    if undoes is not None:
+        raise ContactPrefsError(
+            f"batch {batch_id} is the undo of batch {undoes} and cannot be undone; plan a new batch instead"
+        )
+    if undone_by is not None:
+        raise ContactPrefsError(f"batch {batch_id} was already undone by batch {undone_by}")
 
 
 def restore_within_consent(update: PointUpdate, revoked: bool) -> PointUpdate | None:

@@ -24,7 +24,6 @@ from contact_prefs import (
     Change,
     ChangeSet,
     ConflictError,
-    ContactPrefsError,
     PointUpdate,
     Receipt,
     Snapshot,
@@ -34,7 +33,7 @@ from contact_prefs import (
 )
 from contact_prefs.changes import count_changes
 from contact_prefs.hookspecs import RegisterStore
-from contact_prefs.rules import restore_within_consent
+from contact_prefs.rules import check_undoable, restore_within_consent
 from contact_prefs.snapshot import RECORD_FIELDS
 
 __all__ = ["MemoryStore"]
@@ -128,13 +127,7 @@ class MemoryStore:
         """
         with self._locked():
             index, original = self._find(batch_id)
-            if original.undoes is not None:
-                raise ContactPrefsError(
-                    f"batch {batch_id} is the undo of batch {original.undoes} and cannot be undone; "
-                    "plan a new batch instead"
-                )
-            if original.undone_by is not None:
-                raise ContactPrefsError(f"batch {batch_id} was already undone by batch {original.undone_by}")
+            check_undoable(batch_id, undoes=original.undoes, undone_by=original.undone_by)
             done = ChangeSet(spec=original.spec, basis="", changes=original.changes).point_updates()
             # Every point must still be as the batch left it; being revoked now is no conflict.
             self._refuse(inverse for inverse in (update.inverse() for update in done) if self._stale(inverse))

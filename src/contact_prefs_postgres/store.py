@@ -19,7 +19,6 @@ from contact_prefs import (
     BatchSpec,
     ChangeSet,
     ConflictError,
-    ContactPrefsError,
     PointUpdate,
     Receipt,
     Snapshot,
@@ -29,7 +28,7 @@ from contact_prefs import (
 )
 from contact_prefs.changes import count_updates
 from contact_prefs.plain import spec_from_plain, spec_to_plain
-from contact_prefs.rules import restore_within_consent
+from contact_prefs.rules import check_undoable, restore_within_consent
 
 from .history import updates_from_rows, write_rows
 from .schema import advisory_key, prepare, use_schema
@@ -156,12 +155,7 @@ class PostgresStore:
             if original is None:
                 raise UnknownBatchError(f"no batch {batch_id!r} in the history of the store at {self.url}")
             spec, undone_by, undoes = spec_from_plain(original[0]), original[1], original[2]
-            if undone_by is not None:
-                raise ContactPrefsError(f"batch {batch_id!r} was already undone by {undone_by!r}")
-            if undoes is not None:
-                raise ContactPrefsError(
-                    f"batch {batch_id!r} is the undo of {undoes!r} and cannot be undone; plan a new batch instead"
-                )
+            check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
             done = updates_from_rows(
                 cursor.execute(
                     "SELECT owner_id, method, source_before, enabled_before, enabled_after, affects "

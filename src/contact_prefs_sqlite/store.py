@@ -25,7 +25,6 @@ from contact_prefs import (
     BatchSpec,
     ChangeSet,
     ConflictError,
-    ContactPrefsError,
     PointUpdate,
     Receipt,
     Snapshot,
@@ -35,7 +34,7 @@ from contact_prefs import (
 )
 from contact_prefs.bulk import collector_paused
 from contact_prefs.changes import count_updates
-from contact_prefs.rules import restore_within_consent
+from contact_prefs.rules import check_undoable, restore_within_consent
 from contact_prefs.snapshot import RECORD_FIELDS
 
 from . import history as history_rows
@@ -191,12 +190,7 @@ class SQLiteStore:
             if found is None:
                 raise UnknownBatchError(f"no batch {batch_id!r} in the history of {describe(self.path)}")
             seq, spec, undoes, undone_by = found
-            if undoes is not None:
-                raise ContactPrefsError(
-                    f"batch {batch_id} is the undo of batch {undoes} and cannot be undone; plan a new batch instead"
-                )
-            if undone_by is not None:
-                raise ContactPrefsError(f"batch {batch_id} was already undone by batch {undone_by}")
+            check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
             undos = self._restore(connection, seq)
             counts = count_updates(update for update, _ in undos)
             applied = sum(counts.values())
