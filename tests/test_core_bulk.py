@@ -27,6 +27,20 @@ def test_a_trusted_record_equals_the_checked_one() -> None:
     )
 
 
+def test_a_trusted_record_converts_stored_forms_in_the_same_call() -> None:
+    from_row = trusted(ContactPoint, method=Method, enabled=ReasonSet.from_mask, source=Source, revoked=bool)
+    stored = from_row("g1", "cell_phone", "555-0100", ReasonSet(["general"]).mask, ReasonSet(), "portal", 1)
+    assert stored == ContactPoint(
+        owner_id="g1", method="cell_phone", address="555-0100", enabled={"general"}, source="portal", revoked=True
+    )
+    assert stored.enabled is ReasonSet(["general"]) and stored.revoked is True
+
+
+def test_a_converter_for_a_field_that_does_not_exist_is_refused() -> None:
+    with pytest.raises(TypeError, match="ContactPoint has no field colour"):
+        trusted(ContactPoint, colour=str)
+
+
 @pytest.mark.parametrize("enabled_before", [True, False])
 def test_the_collector_is_restored_after_bulk_work(enabled_before: bool) -> None:
     (gc.enable if enabled_before else gc.disable)()

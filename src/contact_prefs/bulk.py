@@ -10,7 +10,7 @@ the domain's values hold no reference cycles, so reference counting frees them.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
@@ -31,17 +31,25 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def trusted_constructor(cls: type[T]) -> Callable[..., T]:
+def trusted_constructor(cls: type[T], converters: Mapping[str, Callable[[Any], Any]] | None = None) -> Callable[..., T]:
     """A constructor of ``cls`` that takes every field positionally, in field order,
     and neither converts nor validates: for records read back from a store.
 
     It sets the slots directly, as attrs' own generated ``__init__`` does after
     its checks, so the object is indistinguishable from a checked one.
+    ``converters`` (by field name) turn a stored form into the field's value
+    on the way in, in the same call: a row becomes a record in one step.
     """
+    converters = converters or {}
     names = [field.name for field in attrs.fields(cast("type[attrs.AttrsInstance]", cls))]
+    unknown = converters.keys() - set(names)
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(unknown))}")
     namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
     namespace.update({f"set_{name}": cls.__dict__[name].__set__ for name in names})
-    body = "".join(f"    set_{name}(record, {name})\n" for name in names)
+    namespace.update({f"convert_{name}": converter for name, converter in converters.items()})
+    values = {name: f"convert_{name}({name})" if name in converters else name for name in names}
+    body = "".join(f"    set_{name}(record, {value})\n" for name, value in values.items())
     source = f"def trusted({', '.join(names)}):\n    record = new(cls)\n{body}    return record\n"
     exec(source, namespace)  # the same technique attrs uses to generate __init__
     constructor: Callable[..., T] = namespace["trusted"]

@@ -184,14 +184,16 @@ class ContactPoint:
 Record = Person | HouseholdMember | Enrollment | Relationship | DistrictAssignment | ContactPoint
 
 
-def trusted(kind: type[T]) -> Callable[..., T]:
+def trusted(kind: type[T], **converters: Callable[[Any], Any]) -> Callable[..., T]:
     """The unchecked constructor of a record type (see :func:`contact_prefs.bulk.trusted_constructor`).
 
     ``trusted(ContactPoint)(owner_id, method, address, enabled, text, source, revoked)``
-    takes every field positionally, already converted (a ``Method``, a ``ReasonSet``).
+    takes every field positionally, already converted (a ``Method``, a ``ReasonSet``),
+    unless ``converters`` name a function per field that converts a stored form:
+    ``trusted(ContactPoint, method=METHODS.__getitem__, ...)`` takes the method's value.
     Stores use it to read back records they validated when the records were loaded.
     """
-    return _TRUSTED[kind]
+    return trusted_constructor(kind, converters) if converters else _TRUSTED[kind]
 
 
 _TRUSTED: dict[type[Any], Callable[..., Any]] = {

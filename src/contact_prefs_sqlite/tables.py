@@ -56,41 +56,21 @@ def end_text(end: datetime.date | None) -> str | None:
     return None if end is None else end.isoformat()
 
 
-_person = trusted(Person)
-_member = trusted(HouseholdMember)
-_enrollment = trusted(Enrollment)
-_relationship = trusted(Relationship)
-_assignment = trusted(DistrictAssignment)
-_point = trusted(ContactPoint)
-
-
-# Each takes a row's columns as arguments: ``itertools.starmap`` feeds them without indexing.
-
-
-def person_from_row(person_id: str, name: str) -> Person:
-    return _person(person_id, name)
-
-
-def member_from_row(household_id: str, person_id: str, start: str, end: str | None) -> HouseholdMember:
-    return _member(household_id, person_id, day(start), day(end))
-
-
-def enrollment_from_row(student_id: str, school_id: str, calendar_id: str, start: str, end: str | None) -> Enrollment:
-    return _enrollment(student_id, school_id, calendar_id, day(start), day(end))
-
-
-def relationship_from_row(student_id: str, contact_id: str, messenger: int) -> Relationship:
-    return _relationship(student_id, contact_id, messenger == 1)
-
-
-def assignment_from_row(person_id: str, start: str, end: str | None) -> DistrictAssignment:
-    return _assignment(person_id, day(start), day(end))
-
-
-def point_from_row(
-    owner_id: str, method: str, address: str, enabled: int, text: int, source: str, revoked: int
-) -> ContactPoint:
-    return _point(owner_id, METHODS[method], address, reasons(enabled), reasons(text), SOURCES[source], revoked == 1)
+# Each takes a row's columns as arguments (``itertools.starmap`` feeds them without indexing)
+# and converts the stored forms in the same call: enum values and masks by C-level look-ups.
+person_from_row = trusted(Person)
+member_from_row = trusted(HouseholdMember, start=day, end=day)
+enrollment_from_row = trusted(Enrollment, start=day, end=day)
+relationship_from_row = trusted(Relationship, messenger=bool)
+assignment_from_row = trusted(DistrictAssignment, start=day, end=day)
+point_from_row = trusted(
+    ContactPoint,
+    method=METHODS.__getitem__,
+    enabled=reasons,
+    text=reasons,
+    source=SOURCES.__getitem__,
+    revoked=bool,
+)
 
 
 @attrs.frozen
