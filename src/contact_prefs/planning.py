@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from operator import itemgetter
 
 from .bulk import collector_paused, trusted_constructor
 from .changes import ChangeSet, PointUpdate, Skip
 from .enums import Mode, Setting, SkipReason
+from .errors import SnapshotError
 from .reasons import BY_MASK
 from .rules import (
     METHOD_ORDER,
@@ -75,7 +77,15 @@ def plan(spec: BatchSpec, snapshot: Snapshot) -> ChangeSet:
     return ChangeSet(spec=spec, basis=snapshot.version, updates=updates, skips=skips, recipients=sorted(recipients))
 
 
-def _select(spec: BatchSpec, district: District) -> tuple[set[str], list[tuple[str, SkipReason]]]:
+def _select(spec: BatchSpec, district: District) -> tuple[AbstractSet[str], list[tuple[str, SkipReason]]]:
+    selection = district.snapshot.selection
+    if selection is not None:  # the store applied the selection rules already
+        if not selection.answers(spec):
+            raise SnapshotError(
+                "this snapshot was narrowed for another spec (a different mode, school, calendar, filter or day); "
+                "take a snapshot for this spec with store.snapshot(spec)"
+            )
+        return selection.recipients, list(selection.skipped)
     if spec.mode is Mode.CENSUS_STAFF:
         return census_recipients(spec, district)
     students = students_in_scope(spec, district)

@@ -25,6 +25,9 @@ a dictionary or set look-up.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from functools import cached_property
 
 import attrs
@@ -47,6 +50,8 @@ class District:
     def __init__(self, snapshot: Snapshot, day: datetime.date) -> None:
         self.snapshot = snapshot
         self.day = day
+        # ``{person_id}``, one shared set per person (a person's points share it), made on first use.
+        self.alone: Callable[[str], frozenset[str]] = _Singletons().__getitem__
 
     @cached_property
     def person_ids(self) -> frozenset[str]:
@@ -58,38 +63,23 @@ class District:
         day = self.day
         return frozenset(a.person_id for a in self.snapshot.assignments if is_active(a.start, a.end, day))
 
-    def alone(self, person_id: str) -> frozenset[str]:
-        """``{person_id}``, one shared set per person: a person's points share it."""
-        people = self._alone.get(person_id)
-        if people is None:
-            people = self._alone[person_id] = frozenset((person_id,))
-        return people
-
-    @cached_property
-    def _alone(self) -> dict[str, frozenset[str]]:
-        return {}
-
-    @cached_property
-    def households_of(self) -> dict[str, list[str]]:
-        """Person id -> households where the person is an active member on the day."""
-        return self._memberships[0]
-
     @cached_property
     def members_of(self) -> dict[str, frozenset[str]]:
         """Household id -> its active members on the day (one shared frozenset each)."""
-        return {household: frozenset(people) for household, people in self._memberships[1].items()}
-
-    @cached_property
-    def _memberships(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-        # Both directions in one pass over what is usually the district's largest table.
         day = self.day
-        households: dict[str, list[str]] = {}
-        members: dict[str, list[str]] = {}
+        members: defaultdict[str, list[str]] = defaultdict(list)
         for m in self.snapshot.household_members:
             if is_active(m.start, m.end, day):
-                households.setdefault(m.person_id, []).append(m.household_id)
-                members.setdefault(m.household_id, []).append(m.person_id)
-        return households, members
+                members[m.household_id].append(m.person_id)
+        return {household: frozenset(people) for household, people in members.items()}
+
+
+class _Singletons(dict[str, frozenset[str]]):
+    """Person id -> ``{person id}``, made on first look-up (a C-speed hit afterwards)."""
+
+    def __missing__(self, person_id: str) -> frozenset[str]:
+        people = self[person_id] = frozenset((person_id,))
+        return people
 
 
 def students_in_scope(spec: BatchSpec, district: District) -> set[str]:
@@ -133,16 +123,16 @@ def census_recipients(spec: BatchSpec, district: District) -> tuple[set[str], li
     return recipients, skipped
 
 
-def points_of(recipients: set[str], district: District) -> tuple[list[ContactPoint], set[str]]:
+def points_of(recipients: AbstractSet[str], district: District) -> tuple[list[ContactPoint], AbstractSet[str]]:
     """The recipients' own saved points plus the saved household phone of every
     household where one of them is an active member, each point once; and the
     recipients who reach no point at all.
 
-    One pass over the district's points, not one search per recipient: a
-    district has a million points.
+    One pass over the district's points and one over its households, not one
+    search per recipient: a district has a million points.
     """
-    households_of = district.households_of
-    households = {household for person in recipients for household in households_of.get(person, ())}
+    members_of = district.members_of
+    households = {household for household, members in members_of.items() if not members.isdisjoint(recipients)}
     household_phone = HOUSEHOLD_PHONE
     points = [
         point
@@ -152,12 +142,8 @@ def points_of(recipients: set[str], district: District) -> tuple[list[ContactPoi
     # Household and person ids are separate namespaces: "1001" may name both.
     phoned = {point.owner_id for point in points if point.method is household_phone}
     reached = {point.owner_id for point in points if point.method is not household_phone}
-    unreached = {
-        person
-        for person in recipients - reached
-        if not any(household in phoned for household in households_of.get(person, ()))
-    }
-    return points, unreached
+    reached_at_home = NOBODY.union(*(members_of[household] for household in phoned))
+    return points, recipients - reached - reached_at_home
 
 
 def staff_reason_applies(point: ContactPoint, district: District) -> bool:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from operator import attrgetter
 from typing import Any
 
 import attrs
 
-from .bulk import collector_paused
+from .bulk import collector_paused, trusted_constructor
 from .enums import Method
 from .errors import SnapshotError
 from .records import (
@@ -20,6 +20,7 @@ from .records import (
     Relationship,
     start_order,
 )
+from .selection import Selection
 
 _POINT_KEY = attrgetter("owner_id", "method")
 
@@ -49,7 +50,9 @@ class Snapshot:
 
     The record collections accept any iterables and are stored as tuples.
     ``version`` names the stored state the snapshot was read from; a change
-    set remembers it as its ``basis``.
+    set remembers it as its ``basis``.  A store that narrowed the snapshot to
+    a spec may give its ``selection`` (see :mod:`contact_prefs.selection`)
+    instead of the enrollments, relationships and people it selected from.
     """
 
     persons: tuple[Person, ...] = attrs.field(default=(), converter=_frozen)
@@ -58,6 +61,9 @@ class Snapshot:
     relationships: tuple[Relationship, ...] = attrs.field(default=(), converter=_frozen)
     assignments: tuple[DistrictAssignment, ...] = attrs.field(default=(), converter=_frozen)
     contact_points: tuple[ContactPoint, ...] = attrs.field(default=(), converter=_frozen, validator=_unique_points)
+    selection: Selection | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Selection))
+    )
     version: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
 
     def __len__(self) -> int:
@@ -72,6 +78,7 @@ class Snapshot:
         """The same records in key order, so two snapshots of one state compare equal."""
         return Snapshot(
             version=self.version,
+            selection=self.selection,
             persons=sorted(self.persons, key=lambda r: r.id),
             household_members=sorted(
                 self.household_members, key=lambda r: (r.household_id, r.person_id, start_order(r.start))
@@ -100,6 +107,24 @@ RECORD_TYPES: dict[str, type[Any]] = {
 
 
 _METHOD_ORDER = {method: index for index, method in enumerate(Method)}
+
+_unchecked_snapshot = trusted_constructor(Snapshot)
+
+
+def trusted_snapshot(
+    collections: Mapping[str, Iterable[Any]], *, version: str, selection: Selection | None = None
+) -> Snapshot:
+    """A snapshot of records a store read back by key, built without checking them again.
+
+    Keys are unique in a store by construction, and a district's million
+    contact points would otherwise be checked once more on every read.
+    Collections left out are empty.
+    """
+    unknown = collections.keys() - set(RECORD_FIELDS)
+    if unknown:
+        raise TypeError(f"trusted_snapshot() got unknown collections: {', '.join(sorted(unknown))}")
+    records = (_frozen(collections.get(name, ())) for name in RECORD_FIELDS)
+    return _unchecked_snapshot(*records, selection, version)
 
 
 def merge(snapshots: Iterable[Snapshot]) -> Snapshot:

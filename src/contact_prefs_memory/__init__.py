@@ -91,7 +91,7 @@ class MemoryStore:
     def dump(self) -> Snapshot:
         """Everything stored."""
         with self._locked():
-            collections = {name: tuple(records.values()) for name, records in self._records.items()}
+            collections: dict[str, Any] = {name: tuple(records.values()) for name, records in self._records.items()}
             return Snapshot(**collections, version=self._version)
 
     def snapshot(self, spec: BatchSpec) -> Snapshot:

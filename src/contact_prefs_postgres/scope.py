@@ -3,9 +3,12 @@
 The queries follow the rules of :mod:`contact_prefs.rules` step by step, one
 query per collection whatever the district's size:
 
-* recipients: the census filter's people; or the students enrolled in scope on
-  the day, and in messenger-contact mode their messenger contacts;
-* their persons and active district assignments (census checks, Staff reason);
+* the selection (:class:`~contact_prefs.selection.Selection`): the census
+  filter's people who exist and hold an active District Assignment (the others
+  skipped, with the rule each failed); or the students enrolled in scope on the
+  day, and in messenger-contact mode their messenger contacts.  The
+  enrollments, relationships and people behind it are not fetched;
+* the recipients' active district assignments (the Staff reason);
 * the active memberships of every household a recipient is an active member
   of (household phones, and whose messages a household phone change affects);
 * the saved contact points of the recipients and of those households.
@@ -17,9 +20,11 @@ from typing import Any
 
 import psycopg
 
-from contact_prefs import BatchSpec, Method, Mode, Snapshot
+from contact_prefs import BatchSpec, Method, Mode, SkipReason, Snapshot
+from contact_prefs.selection import Selection
+from contact_prefs.snapshot import trusted_snapshot
 
-from .tables import ASSIGNMENTS, CONTACT_POINTS, ENROLLMENTS, HOUSEHOLD_MEMBERS, PERSONS, RELATIONSHIPS, Table
+from .tables import ASSIGNMENTS, CONTACT_POINTS, HOUSEHOLD_MEMBERS, Table
 
 ACTIVE = "t.start_date <= %(day)s AND %(day)s <= t.end_date"
 
@@ -30,10 +35,18 @@ def scoped_snapshot(cursor: psycopg.Cursor[Any], spec: BatchSpec, version: str) 
     def select(table: Table, where: str) -> list[Any]:
         return [table.from_row(row) for row in cursor.execute(table.select(f"WHERE {where}"), params).fetchall()]
 
-    enrollments: list[Any] = []
-    relationships: list[Any] = []
+    def ids(query: str) -> list[str]:
+        return [person_id for (person_id,) in cursor.execute(query, params).fetchall()]
+
+    skipped: list[tuple[str, SkipReason]] = []
     if spec.mode is Mode.CENSUS_STAFF:
-        recipients = set(spec.filter_ids or ())
+        params["wanted"] = sorted(spec.filter_ids or ())
+        wanted = "SELECT w.id FROM unnest(%(wanted)s::text[]) AS w(id)"
+        known = "EXISTS (SELECT 1 FROM persons AS p WHERE p.id = w.id)"
+        assigned = f"EXISTS (SELECT 1 FROM assignments AS t WHERE t.person_id = w.id AND {ACTIVE})"
+        skipped += [(i, SkipReason.UNKNOWN_PERSON) for i in ids(f"{wanted} WHERE NOT {known}")]
+        skipped += [(i, SkipReason.NO_DISTRICT_ASSIGNMENT) for i in ids(f"{wanted} WHERE {known} AND NOT {assigned}")]
+        recipients = ids(f"{wanted} WHERE {known} AND {assigned}")
     else:
         conditions = [ACTIVE]
         for column, value in (("school_id", spec.school_id), ("calendar_id", spec.calendar_id)):
@@ -43,15 +56,16 @@ def scoped_snapshot(cursor: psycopg.Cursor[Any], spec: BatchSpec, version: str) 
         if spec.filter_ids is not None:
             conditions.append("t.student_id = ANY(%(filter_ids)s::text[])")
             params["filter_ids"] = sorted(spec.filter_ids)
-        enrollments = select(ENROLLMENTS, " AND ".join(conditions))
-        recipients = {enrollment.student_id for enrollment in enrollments}
-        if spec.mode is Mode.STUDENT_MESSENGER_CONTACTS:
-            params["students"] = sorted(recipients)
-            relationships = select(RELATIONSHIPS, "t.messenger AND t.student_id = ANY(%(students)s::text[])")
-            recipients = {link.contact_id for link in relationships}
+        enrolled = "SELECT t.student_id FROM enrollments AS t WHERE " + " AND ".join(conditions)
+        if spec.mode is Mode.STUDENTS:
+            recipients = ids(f"SELECT DISTINCT student_id FROM ({enrolled}) AS e")
+        else:
+            recipients = ids(
+                "SELECT DISTINCT r.contact_id FROM relationships AS r "
+                f"WHERE r.messenger AND r.student_id IN ({enrolled})"
+            )
 
-    params["people"] = sorted(recipients)
-    persons = select(PERSONS, "t.id = ANY(%(people)s::text[])")
+    params["people"] = recipients
     assignments = select(ASSIGNMENTS, f"t.person_id = ANY(%(people)s::text[]) AND {ACTIVE}")
     members = select(
         HOUSEHOLD_MEMBERS,
@@ -65,12 +79,8 @@ def scoped_snapshot(cursor: psycopg.Cursor[Any], spec: BatchSpec, version: str) 
         "(t.method <> %(household_phone)s AND t.owner_id = ANY(%(people)s::text[])) "
         "OR (t.method = %(household_phone)s AND t.owner_id = ANY(%(households)s::text[])))",
     )
-    return Snapshot(
-        persons=persons,
-        household_members=members,
-        enrollments=enrollments,
-        relationships=relationships,
-        assignments=assignments,
-        contact_points=points,
+    return trusted_snapshot(
+        {"household_members": members, "assignments": assignments, "contact_points": points},
+        selection=Selection.of(spec, recipients, skipped),
         version=version,
     )

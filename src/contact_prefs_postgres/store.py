@@ -82,7 +82,7 @@ class PostgresStore:
     def dump(self) -> Snapshot:
         with self._transaction(READ) as cursor:
             version = self._version(cursor)
-            collections = {
+            collections: dict[str, Any] = {
                 table.name: [table.from_row(row) for row in cursor.execute(table.select()).fetchall()]
                 for table in TABLES
             }
