@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from contact_prefs import (
+    BatchRecord,
     BatchSpec,
+    ChangeSet,
     ConflictError,
     ContactPoint,
+    ContactPrefsError,
     DistrictAssignment,
     Enrollment,
     HouseholdMember,
@@ -22,6 +26,7 @@ from contact_prefs import (
     Mode,
     Person,
     Reason,
+    ReasonSet,
     Relationship,
     Setting,
     Snapshot,
@@ -29,7 +34,12 @@ from contact_prefs import (
     plan,
 )
 from contact_prefs.testing.strategies import DAY, districts, specs
+from contact_prefs_sqlite import history as history_rows
+from contact_prefs_sqlite import schema
+from contact_prefs_sqlite import store as sqlite_store
+from contact_prefs_sqlite.connection import connect
 from contact_prefs_sqlite.store import SQLiteStore
+from contact_prefs_sqlite.tables import TABLES
 
 LATER = DAY + datetime.timedelta(days=30)
 
@@ -188,7 +198,7 @@ def test_the_store_keeps_everything_across_reopening(tmp_path: Path) -> None:
         assert store.history() == history
 
 
-def test_history_holds_one_row_per_point_and_the_household_once(store: SQLiteStore) -> None:
+def test_history_holds_one_entry_per_point_and_the_household_once(store: SQLiteStore) -> None:
     spec = BatchSpec(
         mode=Mode.STUDENT_MESSENGER_CONTACTS,
         settings={Reason.ATTENDANCE: Setting.ON, Reason.TEACHER: Setting.ON},
@@ -198,11 +208,12 @@ def test_history_holds_one_row_per_point_and_the_household_once(store: SQLiteSto
     assert len(changeset) == 6  # two reasons at gn's cell, hn's phone and gs's cell
     store.commit(changeset, actor="office")
 
-    rows = store._connection.execute("SELECT owner_id, method, affects FROM batch_points ORDER BY position").fetchall()
-    assert rows == [
-        ("gn", "cell_phone", None),  # just the owner
-        ("gs", "cell_phone", None),
-        ("hn", "household_phone", '["gn", "pn"]'),
+    (points,) = store._connection.execute("SELECT points FROM batches").fetchone()
+    before, after = ReasonSet().mask, ReasonSet({Reason.ATTENDANCE, Reason.TEACHER}).mask
+    assert json.loads(points) == [
+        ["gn", "cell_phone", "default", before, after, None],  # just the owner
+        ["gs", "cell_phone", "default", before, after, None],
+        ["hn", "household_phone", "default", before, after, ["gn", "pn"]],
     ]
     (record,) = store.history()
     assert record.changes == changeset.changes
@@ -275,3 +286,128 @@ def test_the_version_is_a_counter_that_moves_with_every_write(tmp_path: Path) ->
     with sqlite3.connect(tmp_path / "district.db") as connection:
         assert connection.execute("SELECT version FROM state").fetchone() == (int(versions[-1]),)
     connection.close()
+
+
+# --- history as one document per batch ------------------------------------------------------------
+
+
+def test_a_commit_reads_its_points_document_once_finding_each_point_by_primary_key(store: SQLiteStore) -> None:
+    # The update must never scan contact_points once per element: that would be quadratic.
+    steps = [
+        row[3]
+        for row in store._connection.execute(
+            f"EXPLAIN QUERY PLAN {sqlite_store._COMMIT_POINTS}", {"points": "[]", "batch": "batch"}
+        )
+    ]
+    assert steps == ["SCAN e VIRTUAL TABLE INDEX 1:", "SEARCH p USING PRIMARY KEY (owner_id=? AND method=?)"]
+
+
+def test_a_conflict_lists_the_changes_of_exactly_the_conflicting_points_in_plan_order(store: SQLiteStore) -> None:
+    spec = BatchSpec(
+        mode=Mode.STUDENT_MESSENGER_CONTACTS,
+        settings={Reason.ATTENDANCE: Setting.ON, Reason.TEACHER: Setting.ON},
+        as_of=DAY,
+    )
+    changeset = plan(spec, store.snapshot(spec))
+    assert [u.key for u in changeset.point_updates()] == [CELL_GN, CELL_GS, PHONE_HN]
+    points = {p.key: p for p in store.dump().contact_points}
+    store.load(
+        Snapshot(contact_points=[attrs.evolve(points[PHONE_HN], enabled={Reason.GENERAL})]),  # changed
+        remove=Snapshot(contact_points=[points[CELL_GN]]),  # gone
+    )
+    before = store.dump()
+
+    with pytest.raises(ConflictError) as raised:
+        store.commit(changeset, actor="office")
+    assert raised.value.conflicts == tuple(c for c in changeset.changes if c.point_key in {CELL_GN, PHONE_HN})
+    assert store.dump() == before
+    assert store.history() == ()
+
+
+CELL_GN, CELL_GS, PHONE_HN = ("gn", Method.CELL_PHONE), ("gs", Method.CELL_PHONE), ("hn", Method.HOUSEHOLD_PHONE)
+AT = datetime.datetime(2026, 11, 30, 8, 0, tzinfo=datetime.UTC)
+
+
+def write_version_1_batch(
+    connection: sqlite3.Connection, batch_id: str, at: datetime.datetime, changeset: ChangeSet, **links: str
+) -> None:
+    """Record ``changeset`` as schema version 1 did: a ``batches`` row, then one ``batch_points`` row per point."""
+    cursor = connection.execute(
+        "INSERT INTO batches (batch_id, actor, at, spec, counts, applied, undoes, undone_by) "
+        "VALUES (?, 'office', ?, ?, ?, ?, ?, ?)",
+        (
+            batch_id,
+            at.isoformat(),
+            history_rows.spec_json(changeset.spec),
+            history_rows.counts_json(changeset.counts()),
+            len(changeset),
+            links.get("undoes"),
+            links.get("undone_by"),
+        ),
+    )
+    connection.executemany(
+        "INSERT INTO batch_points VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                cursor.lastrowid,
+                position,
+                u.owner_id,
+                u.method.value,
+                u.source_before.value,
+                u.enabled_before.mask,
+                u.enabled_after.mask,
+                None if u.affects == {u.owner_id} else json.dumps(sorted(u.affects)),
+            )
+            for position, u in enumerate(changeset.point_updates())
+        ],
+    )
+
+
+def v1_record(batch_id: str, at: datetime.datetime, changeset: ChangeSet, **links: str) -> BatchRecord:
+    """What version 1's history gave for a batch written by :func:`write_version_1_batch`."""
+    return BatchRecord(
+        batch_id=batch_id,
+        actor="office",
+        at=at,
+        spec=changeset.spec,
+        counts=changeset.counts(),
+        changes=changeset.changes,
+        **links,
+    )
+
+
+def test_a_version_1_history_reads_and_undoes_exactly_as_before_after_migrating(tmp_path: Path) -> None:
+    # A district where a batch was committed, a second one committed and undone, all under version 1.
+    first_spec = BatchSpec(mode=Mode.STUDENT_MESSENGER_CONTACTS, settings=ATTENDANCE_ON, as_of=DAY)
+    first = plan(first_spec, DISTRICT)
+    second_spec = attrs.evolve(first_spec, settings={Reason.TEACHER: Setting.ON, Reason.GENERAL: Setting.ON})
+    second = plan(second_spec, first.apply_to(DISTRICT))
+    undo = second.inverse()  # nothing is revoked: the undo writes the whole inverse
+    assert PHONE_HN in {u.key for u in first.point_updates()}  # a household phone: affects more than its owner
+    path = tmp_path / "district.db"
+    connection = connect(str(path), migrations=schema.MIGRATIONS[:1])
+    with connection:
+        for name, records in first.apply_to(DISTRICT).collections().items():
+            connection.executemany(TABLES[name].upsert(), map(TABLES[name].to_row, records))
+        write_version_1_batch(connection, "b1", AT, first)
+        write_version_1_batch(connection, "b2", AT + datetime.timedelta(hours=1), second, undone_by="u2")
+        write_version_1_batch(connection, "u2", AT + datetime.timedelta(hours=2), undo, undoes="b2")
+    connection.close()
+    # What version 1 gave: every record with its changes rebuilt exactly, newest first.
+    expected = (
+        v1_record("u2", AT + datetime.timedelta(hours=2), undo, undoes="b2"),
+        v1_record("b2", AT + datetime.timedelta(hours=1), second, undone_by="u2"),
+        v1_record("b1", AT, first),
+    )
+
+    with SQLiteStore.open(str(path)) as store:
+        assert schema.user_version(store._connection) == len(schema.MIGRATIONS)
+        assert store.history() == expected
+        with pytest.raises(ContactPrefsError, match="already undone"):
+            store.undo("b2", actor="office")
+        receipt = store.undo("b1", actor="office")
+        assert (receipt.undoes, receipt.applied, dict(receipt.counts)) == ("b1", len(first), first.inverse().counts())
+        assert set(store.dump().contact_points) == set(DISTRICT.contact_points)
+        newest, *older = store.history()
+        assert (newest.batch_id, newest.undoes, newest.changes) == (receipt.batch_id, "b1", first.inverse().changes)
+        assert older == [expected[0], expected[1], attrs.evolve(expected[2], undone_by=receipt.batch_id)]

@@ -1,16 +1,16 @@
-"""The history tables' rows, both ways: batches, their specs and counts, and the points they wrote.
+"""The history's rows, both ways: batches, their specs and counts, and the points they wrote.
 
-A batch is stored as its :class:`PointUpdate` s, one ``batch_points`` row
-each; the changes at a point are the reasons whose bit differs between
-``enabled_before`` and ``enabled_after`` (``PointUpdate.changes``), so they
-need no rows of their own.
+A batch is stored as one ``batches`` row whose ``points`` column holds its
+:class:`PointUpdate` s as one JSON document (:func:`points_json`); the changes
+at a point are the reasons whose bit differs between ``enabled_before`` and
+``enabled_after`` (``PointUpdate.changes``), so they need no entries of their own.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 
 from contact_prefs import BatchRecord, BatchSpec, Change, Method, PointUpdate, Reason
 from contact_prefs.changes import count_changes
@@ -23,7 +23,6 @@ Counts = Mapping[tuple[Method, Reason], int]
 REASONS = {reason.value: reason for reason in Reason}
 
 BATCH_COLUMNS = "seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by"
-POINT_COLUMNS = "owner_id, method, source_before, enabled_before, enabled_after, affects"
 
 
 # --- specs and counts -------------------------------------------------------
@@ -67,39 +66,33 @@ def batch_record(row: Row, changes: tuple[Change, ...]) -> BatchRecord:
 # --- points -----------------------------------------------------------------
 
 
-INSERT_POINTS = (
-    "INSERT INTO batch_points (batch_seq, position, owner_id, method, source_before, enabled_before, "
-    "enabled_after, affects) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
+def points_json(updates: Iterable[PointUpdate]) -> str:
+    """The points document of a batch: one JSON array of its updates, in order.
 
-
-def point_rows(batch_seq: int, updates: Iterable[PointUpdate]) -> Iterator[Row]:
-    """One row per update, in order: the parameters of :data:`INSERT_POINTS`.
-
-    ``affects`` is stored as ``None`` when it is just the owner (every personal point).
+    Each update is ``[owner_id, method, source_before, enabled_before,
+    enabled_after, affects]``, with the reason sets as masks and ``affects``
+    ``null`` when it is just the owner (every personal point), else the
+    sorted array of person ids.
     """
-    # A generator: executemany streams it, so a million rows never sit in memory at once.
-    return (
-        (
-            batch_seq,
-            position,
-            u.owner_id,
-            METHOD_VALUES[u.method],
-            SOURCE_VALUES[u.source_before],
-            u.enabled_before.mask,
-            u.enabled_after.mask,
-            None if len(u.affects) == 1 and u.owner_id in u.affects else _ids_json(u.affects),
-        )
-        for position, u in enumerate(updates)
+    # One json.dumps of plain tuples: the C encoder writes the whole document in one call.
+    return json.dumps(
+        [
+            (
+                u.owner_id,
+                METHOD_VALUES[u.method],
+                SOURCE_VALUES[u.source_before],
+                u.enabled_before.mask,
+                u.enabled_after.mask,
+                None if len(u.affects) == 1 and u.owner_id in u.affects else sorted(u.affects),
+            )
+            for u in updates
+        ],
+        separators=(",", ":"),
     )
 
 
-def _ids_json(ids: frozenset[str]) -> str:
-    return json.dumps(sorted(ids))  # default arguments: json's fast path, with a shared encoder
-
-
-def updates_from_rows(rows: Iterable[Row]) -> list[PointUpdate]:
-    """The updates of ``batch_points`` rows (:data:`POINT_COLUMNS`), in order."""
+def updates_from_json(text: str) -> list[PointUpdate]:
+    """The updates of a points document (:func:`points_json`), in order."""
     return [
         PointUpdate(
             owner_id=owner_id,
@@ -107,7 +100,14 @@ def updates_from_rows(rows: Iterable[Row]) -> list[PointUpdate]:
             source_before=SOURCES[source],
             enabled_before=reasons(before),
             enabled_after=reasons(after),
-            affects=frozenset((owner_id,) if affects is None else json.loads(affects)),
+            affects=frozenset((owner_id,) if affects is None else affects),
         )
-        for owner_id, method, source, before, after, affects in rows
+        for owner_id, method, source, before, after, affects in json.loads(text)
     ]
+
+
+POINTS = """(SELECT e.key AS position, e.value ->> 0 AS owner_id, e.value ->> 1 AS method,
+        e.value ->> 2 AS source_before, e.value ->> 3 AS enabled_before, e.value ->> 4 AS enabled_after
+    FROM json_each(:points) AS e)"""
+"""The points document bound as ``:points``, as a table to join: ``position`` and the columns of
+:func:`points_json` but ``affects``."""

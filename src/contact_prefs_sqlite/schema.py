@@ -13,10 +13,12 @@ Conventions of every version:
   key and a unique index would treat NULLs as all different; ``''`` sorts
   before every date, so ``start_on <= day`` holds for it.  A missing
   ``end_on`` is NULL.
-* History is compact: one ``batches`` row per commit or undo and one
-  ``batch_points`` row per contact point it wrote.  The changes at a point are
-  the reasons whose bit differs between ``enabled_before`` and
-  ``enabled_after``, so they need no rows of their own.
+* History is compact: one ``batches`` row per commit or undo, whose
+  ``points`` column holds every contact point it wrote as one JSON document
+  (see :mod:`contact_prefs_sqlite.history`).  The changes at a point are the
+  reasons whose bit differs between ``enabled_before`` and ``enabled_after``,
+  so they need no entries of their own.  (Version 1 kept one ``batch_points``
+  row per point instead.)
 """
 
 from __future__ import annotations
@@ -99,7 +101,20 @@ _VERSION_1 = (
     ) WITHOUT ROWID""",
 )
 
-MIGRATIONS: list[Sequence[str]] = [_VERSION_1]
+_VERSION_2 = (
+    # A batch's point updates as one JSON array in its own row, in position order: each
+    # [owner_id, method, source_before, enabled_before, enabled_after, affects], where affects is
+    # null when it is just the owner, else the sorted array of person ids.
+    "ALTER TABLE batches ADD COLUMN points TEXT NOT NULL DEFAULT '[]'",
+    # SQLite 3.40 has no ORDER BY inside an aggregate; the ordered subquery feeds it in position order.
+    """UPDATE batches SET points = (
+        SELECT json_group_array(
+            json_array(owner_id, method, source_before, enabled_before, enabled_after, json(affects)))
+        FROM (SELECT * FROM batch_points WHERE batch_seq = batches.seq ORDER BY position))""",
+    "DROP TABLE batch_points",
+)
+
+MIGRATIONS: list[Sequence[str]] = [_VERSION_1, _VERSION_2]
 """Step *i* takes a database from version *i* to *i + 1*.  Append; never edit a released step."""
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import itertools
 import logging
 import sqlite3
 import threading
@@ -49,31 +48,28 @@ log = logging.getLogger(__name__)
 
 BATCH = Source.BATCH.value
 
-# A batch is written in SQL from its batch_points rows, each point with a compare-and-set:
-# it is written only if it is still as planned, and never switched on where consent is
-# revoked.  A commit writes its rows first and counts the points the update matched.
-_COMMIT_POINTS = """
-    UPDATE contact_points AS p SET enabled = b.enabled_after, source = :batch
-    FROM batch_points AS b
-    WHERE b.batch_seq = :seq AND p.owner_id = b.owner_id AND p.method = b.method
-        AND p.enabled = b.enabled_before AND p.source = b.source_before
-        AND NOT (p.revoked AND b.enabled_after & ~b.enabled_before)"""
+# A batch is written in SQL from its points document (bound as :points), each point with a
+# compare-and-set: it is written only if it is still as planned, and never switched on where consent
+# is revoked.  json_each is the outer loop and each element finds its point by primary key (a test
+# pins this plan), so the update is linear in the batch, whatever the size of the district.
+_COMMIT_POINTS = f"""
+    UPDATE contact_points AS p SET enabled = u.enabled_after, source = :batch
+    FROM {history_rows.POINTS} AS u
+    WHERE p.owner_id = u.owner_id AND p.method = u.method
+        AND p.enabled = u.enabled_before AND p.source = u.source_before
+        AND NOT (p.revoked AND u.enabled_after & ~u.enabled_before)"""
 
-# The rows of a batch whose point is gone or no longer as planned (or revoked where it switches on).
-_COMMIT_CONFLICTS = """
-    SELECT b.owner_id, b.method, b.source_before, b.enabled_before, b.enabled_after, b.affects
-    FROM batch_points b LEFT JOIN contact_points p ON p.owner_id = b.owner_id AND p.method = b.method
-    WHERE b.batch_seq = :seq AND (
-        p.owner_id IS NULL OR p.enabled <> b.enabled_before OR p.source <> b.source_before
-        OR (p.revoked AND b.enabled_after & ~b.enabled_before))
-    ORDER BY b.position"""
+# The positions of the updates whose point is gone or no longer as planned (or revoked where it switches on).
+_COMMIT_CONFLICTS = f"""
+    SELECT u.position FROM {history_rows.POINTS} AS u
+    LEFT JOIN contact_points p ON p.owner_id = u.owner_id AND p.method = u.method
+    WHERE p.owner_id IS NULL OR p.enabled <> u.enabled_before OR p.source <> u.source_before
+        OR (p.revoked AND u.enabled_after & ~u.enabled_before)"""
 
-# An undo reads the batch's rows with their points as they are now.
-_BATCH_POINTS_NOW = """
-    SELECT b.owner_id, b.method, b.source_before, b.enabled_before, b.enabled_after, b.affects,
-        p.enabled, p.source, p.revoked
-    FROM batch_points b LEFT JOIN contact_points p ON p.owner_id = b.owner_id AND p.method = b.method
-    WHERE b.batch_seq = ? ORDER BY b.position"""
+# An undo reads the batch's points as they are now, by position (NULLs where a point is gone).
+_POINTS_NOW = f"""
+    SELECT u.position, p.enabled, p.source, p.revoked FROM {history_rows.POINTS} AS u
+    LEFT JOIN contact_points p ON p.owner_id = u.owner_id AND p.method = u.method"""
 
 # What an undo writes at a point, still compared and set, although it checked the point under this lock.
 _RESTORE_POINT = (
@@ -126,21 +122,14 @@ class SQLiteStore:
     def history(self) -> tuple[BatchRecord, ...]:
         """Every commit and undo, newest first, with its changes rebuilt exactly."""
         with collector_paused(), self._transaction("read the history of") as connection:
-            batches = connection.execute(
-                f"SELECT {history_rows.BATCH_COLUMNS} FROM batches ORDER BY seq DESC"
-            ).fetchall()
-            points = connection.execute(
-                f"SELECT batch_seq, {history_rows.POINT_COLUMNS} FROM batch_points ORDER BY batch_seq, position"
-            )
-            changes = {
-                seq: tuple(
-                    change
-                    for update in history_rows.updates_from_rows(row[1:] for row in rows)
-                    for change in update.changes
+            batches = connection.execute(f"SELECT {history_rows.BATCH_COLUMNS}, points FROM batches ORDER BY seq DESC")
+            return tuple(
+                history_rows.batch_record(
+                    row[:-1],
+                    tuple(change for update in history_rows.updates_from_json(row[-1]) for change in update.changes),
                 )
-                for seq, rows in itertools.groupby(points, key=lambda row: row[0])
-            }
-            return tuple(history_rows.batch_record(row, changes.get(row[0], ())) for row in batches)
+                for row in batches
+            )
 
     # --- writing ----------------------------------------------------------------
 
@@ -162,15 +151,15 @@ class SQLiteStore:
         batch_id, at = uuid.uuid4().hex, _now()
         counts = changeset.counts()
         spec = history_rows.spec_json(changeset.spec)
-        with collector_paused(), self._transaction("commit a batch to", write=True) as connection:
-            seq = self._record(connection, batch_id, actor, at, spec, counts, len(changeset))
-            connection.executemany(history_rows.INSERT_POINTS, history_rows.point_rows(seq, updates))
+        with collector_paused():
+            points = history_rows.points_json(updates)
+        with self._transaction("commit a batch to", write=True) as connection:
+            self._record(connection, batch_id, actor, at, spec, counts, len(changeset), points)
             connection.execute("SAVEPOINT points")
-            keys = {"seq": seq, "batch": BATCH}
-            if connection.execute(_COMMIT_POINTS, keys).rowcount != len(updates):
+            if connection.execute(_COMMIT_POINTS, {"points": points, "batch": BATCH}).rowcount != len(updates):
                 connection.execute("ROLLBACK TO points")  # find the culprits among the points as they were
-                conflicting = history_rows.updates_from_rows(connection.execute(_COMMIT_CONFLICTS, keys))
-                raise ConflictError([change for update in conflicting for change in update.changes])
+                positions = sorted(connection.execute(_COMMIT_CONFLICTS, {"points": points}))
+                raise ConflictError([change for (position,) in positions for change in updates[position].changes])
         log.info("batch %s by %s: %d changes at %d contact points", batch_id, actor, len(changeset), len(updates))
         return Receipt(batch_id=batch_id, actor=actor, at=at, counts=counts, applied=len(changeset))
 
@@ -185,17 +174,17 @@ class SQLiteStore:
         undo_id, at = uuid.uuid4().hex, _now()
         with collector_paused(), self._transaction("undo a batch in", write=True) as connection:
             found = connection.execute(
-                "SELECT seq, spec, undoes, undone_by FROM batches WHERE batch_id = ?", (batch_id,)
+                "SELECT seq, spec, undoes, undone_by, points FROM batches WHERE batch_id = ?", (batch_id,)
             ).fetchone()
             if found is None:
                 raise UnknownBatchError(f"no batch {batch_id!r} in the history of {describe(self.path)}")
-            seq, spec, undoes, undone_by = found
+            seq, spec, undoes, undone_by, points = found
             check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
-            undos = self._restore(connection, seq)
+            undos = self._restore(connection, points)
             counts = count_updates(update for update, _ in undos)
             applied = sum(counts.values())
-            undo_seq = self._record(connection, undo_id, actor, at, spec, counts, applied, undoes=batch_id)
-            connection.executemany(history_rows.INSERT_POINTS, history_rows.point_rows(undo_seq, (u for u, _ in undos)))
+            undo_points = history_rows.points_json(update for update, _ in undos)
+            self._record(connection, undo_id, actor, at, spec, counts, applied, undo_points, undoes=batch_id)
             restore = [
                 (u.enabled_after.mask, source, u.owner_id, METHOD_VALUES[u.method], u.enabled_before.mask, BATCH)
                 for u, source in undos
@@ -260,31 +249,28 @@ class SQLiteStore:
         spec: str,
         counts: history_rows.Counts,
         applied: int,
+        points: str,
         *,
         undoes: str | None = None,
-    ) -> int:
-        """Add a ``batches`` row; its ``seq`` orders the history."""
-        cursor = connection.execute(
-            "INSERT INTO batches (batch_id, actor, at, spec, counts, applied, undoes) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (batch_id, actor, at.isoformat(), spec, history_rows.counts_json(counts), applied, undoes),
+    ) -> None:
+        """Add a ``batches`` row with its points document; its ``seq`` orders the history."""
+        connection.execute(
+            "INSERT INTO batches (batch_id, actor, at, spec, counts, applied, undoes, points) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (batch_id, actor, at.isoformat(), spec, history_rows.counts_json(counts), applied, undoes, points),
         )
-        seq = cursor.lastrowid
-        assert seq is not None
-        return seq
 
     @staticmethod
-    def _restore(connection: sqlite3.Connection, seq: int) -> list[tuple[PointUpdate, str]]:
-        """What undoing batch ``seq`` writes: per point, the update and the source to restore.
+    def _restore(connection: sqlite3.Connection, points: str) -> list[tuple[PointUpdate, str]]:
+        """What undoing the batch whose points document is ``points`` writes: per point, the update and its old source.
 
         Raises ``ConflictError`` with the inverse changes of every point that is
         gone or no longer as the batch left it.
         """
-        rows = connection.execute(_BATCH_POINTS_NOW, (seq,)).fetchall()
+        now = sorted(connection.execute(_POINTS_NOW, {"points": points}))  # already in order: sorting is linear
         undos: list[tuple[PointUpdate, str]] = []
         stale: list[PointUpdate] = []
-        for done, (*_, enabled, source, revoked) in zip(
-            history_rows.updates_from_rows(row[:6] for row in rows), rows, strict=True
-        ):
+        for done, (_, enabled, source, revoked) in zip(history_rows.updates_from_json(points), now, strict=True):
             if enabled != done.enabled_after.mask or source != BATCH:  # NULLs: the point is gone
                 stale.append(done.inverse())
             elif (undo := restore_within_consent(done, revoked=bool(revoked))) is not None:
