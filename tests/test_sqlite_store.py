@@ -29,10 +29,12 @@ from contact_prefs import (
     ReasonSet,
     Relationship,
     Setting,
+    SkipReason,
     Snapshot,
     open_store,
     plan,
 )
+from contact_prefs.selection import Selection
 from contact_prefs.testing.strategies import DAY, districts, specs
 from contact_prefs_sqlite import history as history_rows
 from contact_prefs_sqlite import schema
@@ -104,11 +106,14 @@ def test_the_snapshot_of_a_school_holds_only_that_school_and_plans_like_everythi
     spec = BatchSpec(mode=Mode.STUDENT_MESSENGER_CONTACTS, settings=ATTENDANCE_ON, school_id="north", as_of=DAY)
     snapshot = store.snapshot(spec)
 
+    # Selected in SQL: n1 is enrolled in north, gn is its Messenger contact.  The enrollments and
+    # relationships behind that stay in the database.
+    assert snapshot.selection == Selection.of(spec, {"gn"})
     assert keys(snapshot) == {
         "persons": set(),
         "household_members": {("hn", "gn", None), ("hn", "pn", None)},  # active, of a household with a phone
-        "enrollments": {("n1", "north", "north:2026", None)},
-        "relationships": {("n1", "gn")},  # the Messenger ones
+        "enrollments": set(),
+        "relationships": set(),
         "assignments": set(),
         "contact_points": {("gn", Method.CELL_PHONE), ("hn", Method.HOUSEHOLD_PHONE)},  # saved ones
     }
@@ -119,20 +124,23 @@ def test_the_snapshot_for_students_reads_the_students_points(store: SQLiteStore)
     spec = BatchSpec(mode=Mode.STUDENTS, settings=ATTENDANCE_ON, calendar_id="south:2026", as_of=DAY)
     snapshot = store.snapshot(spec)
 
-    assert keys(snapshot)["enrollments"] == {("s1", "south", "south:2026", None)}
-    assert keys(snapshot)["relationships"] == set()
+    assert snapshot.selection == Selection.of(spec, {"s1"})
+    assert keys(snapshot)["enrollments"] == keys(snapshot)["relationships"] == set()
     assert keys(snapshot)["contact_points"] == set()  # s1 has no point: the plan skips it
     assert plan(spec, snapshot) == plan(spec, store.dump())
 
 
-def test_the_snapshot_for_census_reads_the_filters_people_and_their_assignments(store: SQLiteStore) -> None:
+def test_the_snapshot_for_census_selects_and_skips_the_filters_people_in_sql(store: SQLiteStore) -> None:
     spec = BatchSpec(
         mode=Mode.CENSUS_STAFF, settings={Reason.STAFF: Setting.ON}, filter_ids={"t1", "t2", "x"}, as_of=DAY
     )
     snapshot = store.snapshot(spec)
 
-    assert keys(snapshot)["persons"] == {"t1", "t2"}
-    assert keys(snapshot)["assignments"] == {("t1", None)}  # t2's starts later
+    # t2's assignment starts later; nobody is called x.
+    skipped = [("t2", SkipReason.NO_DISTRICT_ASSIGNMENT), ("x", SkipReason.UNKNOWN_PERSON)]
+    assert snapshot.selection == Selection.of(spec, {"t1"}, skipped)
+    assert keys(snapshot)["persons"] == set()
+    assert keys(snapshot)["assignments"] == {("t1", None)}
     assert keys(snapshot)["contact_points"] == {("t1", Method.WORK_PHONE)}
     assert keys(snapshot)["enrollments"] == set()
     assert plan(spec, snapshot) == plan(spec, store.dump())

@@ -1,25 +1,25 @@
-"""``snapshot(spec)`` in SQL: read only the records a spec's plan can look at.
+"""``snapshot(spec)`` in SQL: apply the selection rules, and read only what the plan needs after them.
 
 The selection follows the rules in :mod:`contact_prefs.rules`, step by step,
 each step filling a temporary id table the next one joins:
 
-1. ``scope``: students with an enrollment active on ``as_of`` in the school
-   and calendar (and the ad hoc filter); their enrollments are read.
-2. ``recipients``: those students (Students mode), their Messenger contacts
-   (Student Messenger Contacts; those relationships are read), or the census
-   filter's people who exist and hold an active District Assignment (Census/
-   Staff; the filter's persons and assignments are read so that the plan can
-   tell unknown people from unassigned ones).
-3. ``households``: where a recipient is an active member and a household
+1. ``recipients``: the students with an enrollment active on ``as_of`` in the
+   school and calendar (and the ad hoc filter), in Students mode; their
+   Messenger contacts, in Student Messenger Contacts; or the census filter's
+   people who exist and hold an active District Assignment (Census/Staff; the
+   others are skipped, each for the first rule it fails).
+2. ``households``: where a recipient is an active member and a household
    phone is saved (a household matters for nothing else); every active
    membership of those households is read (a change to the phone affects
    them all).
-4. The recipients' own saved points, the households' saved phones, and the
+3. The recipients' own saved points, the households' saved phones, and the
    recipients' active District Assignments (for the Staff reason).
 
-A point with no address cannot be set and is never read.  Everything runs in
-the caller's read transaction, so the parts agree with each other and with
-the version.
+Step 1 becomes the snapshot's :class:`~contact_prefs.selection.Selection`;
+the enrollments, relationships and people it reads stay in the database,
+which is most of a district's rows.  A point with no address cannot be set
+and is never read.  Everything runs in the caller's read transaction, so the
+parts agree with each other and with the version.
 """
 
 from __future__ import annotations
@@ -28,13 +28,16 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from contact_prefs import BatchSpec, Method, Mode
+from contact_prefs import BatchSpec, Method, Mode, SkipReason
+from contact_prefs.selection import Selection
 
 from .tables import TABLES
 
 HOUSEHOLD_PHONE = Method.HOUSEHOLD_PHONE.value
+UNKNOWN_PERSON = SkipReason.UNKNOWN_PERSON
+UNASSIGNED = SkipReason.NO_DISTRICT_ASSIGNMENT
 
-TEMPORARY_TABLES = ("wanted", "scope", "recipients", "households")
+TEMPORARY_TABLES = ("wanted", "recipients", "households")
 """Id tables private to the connection, emptied before each use."""
 
 _ACTIVE = "{t}.start_on <= :day AND ({t}.end_on IS NULL OR {t}.end_on >= :day)"
@@ -50,46 +53,45 @@ def create_temporary_tables(connection: sqlite3.Connection) -> None:
         connection.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (id TEXT PRIMARY KEY) WITHOUT ROWID")
 
 
-def narrowed(connection: sqlite3.Connection, spec: BatchSpec) -> dict[str, list[Any]]:
-    """The record collections ``spec`` needs, by snapshot field name."""
+def narrowed(connection: sqlite3.Connection, spec: BatchSpec) -> tuple[dict[str, list[Any]], Selection]:
+    """The record collections ``spec``'s plan reads, by snapshot field name, and whom it selects."""
     for name in TEMPORARY_TABLES:
         connection.execute(f"DELETE FROM temp.{name}")
     parameters = {"day": spec.as_of.isoformat(), "school": spec.school_id, "calendar": spec.calendar_id}
     if spec.filter_ids is not None:
         connection.executemany("INSERT INTO temp.wanted (id) VALUES (?)", ((i,) for i in spec.filter_ids))
 
-    found: dict[str, list[Any]] = {}
+    skipped: list[tuple[str, SkipReason]] = []
     if spec.mode is Mode.CENSUS_STAFF:
-        found["persons"] = _read(connection, "persons", "FROM temp.wanted w JOIN persons t ON t.id = w.id", {})
-        found["assignments"] = _read(
-            connection,
-            "assignments",
-            f"FROM temp.wanted w JOIN assignments t ON t.person_id = w.id WHERE {active('t')}",
-            parameters,
+        known = "EXISTS (SELECT 1 FROM persons p WHERE p.id = w.id)"
+        assigned = f"EXISTS (SELECT 1 FROM assignments t WHERE t.person_id = w.id AND {active('t')})"
+        skipped += _ids(connection, f"SELECT w.id FROM temp.wanted w WHERE NOT {known}", {}, UNKNOWN_PERSON)
+        skipped += _ids(
+            connection, f"SELECT w.id FROM temp.wanted w WHERE {known} AND NOT {assigned}", parameters, UNASSIGNED
         )
         connection.execute(
-            "INSERT INTO temp.recipients (id) SELECT w.id FROM temp.wanted w "
-            "WHERE EXISTS (SELECT 1 FROM persons p WHERE p.id = w.id) "
-            f"AND EXISTS (SELECT 1 FROM assignments t WHERE t.person_id = w.id AND {active('t')})",
-            parameters,
+            f"INSERT INTO temp.recipients (id) SELECT w.id FROM temp.wanted w WHERE {known} AND {assigned}", parameters
         )
     else:
+        # A student may have several enrollments in scope, a contact several students: OR IGNORE keeps one.
         enrolled = _enrolled_in_scope(spec)
-        connection.execute(f"INSERT OR IGNORE INTO temp.scope (id) SELECT t.student_id {enrolled}", parameters)
-        found["enrollments"] = _read(connection, "enrollments", enrolled, parameters)
         if spec.mode is Mode.STUDENTS:
-            connection.execute("INSERT INTO temp.recipients (id) SELECT id FROM temp.scope")
+            query = f"SELECT t.student_id FROM enrollments t WHERE {enrolled}"
         else:
-            links = "FROM temp.scope s JOIN relationships t ON t.student_id = s.id WHERE t.messenger = 1"
-            found["relationships"] = _read(connection, "relationships", links, {})
-            connection.execute(f"INSERT OR IGNORE INTO temp.recipients (id) SELECT t.contact_id {links}")
-        found["assignments"] = _read(
-            connection,
-            "assignments",
-            f"FROM temp.recipients r JOIN assignments t ON t.person_id = r.id WHERE {active('t')}",
-            parameters,
-        )
+            query = (
+                "SELECT r.contact_id FROM enrollments t JOIN relationships r ON r.student_id = t.student_id "
+                f"WHERE {enrolled} AND r.messenger = 1"
+            )
+        connection.execute(f"INSERT OR IGNORE INTO temp.recipients (id) {query}", parameters)
+    recipients = [person_id for (person_id,) in connection.execute("SELECT id FROM temp.recipients")]
 
+    found: dict[str, list[Any]] = {}
+    found["assignments"] = _read(
+        connection,
+        "assignments",
+        f"FROM temp.recipients r JOIN assignments t ON t.person_id = r.id WHERE {active('t')}",
+        parameters,
+    )
     connection.execute(
         "INSERT OR IGNORE INTO temp.households (id) SELECT t.household_id "
         f"FROM temp.recipients r JOIN household_members t ON t.person_id = r.id WHERE {active('t')} "
@@ -112,11 +114,11 @@ def narrowed(connection: sqlite3.Connection, spec: BatchSpec) -> dict[str, list[
         {"household": HOUSEHOLD_PHONE},
     )
     found["contact_points"] = TABLES["contact_points"].records(rows)
-    return found
+    return found, Selection.of(spec, recipients, skipped)
 
 
 def _enrolled_in_scope(spec: BatchSpec) -> str:
-    """FROM ... WHERE for the enrollments that put a student in scope.
+    """WHERE conditions on ``enrollments t`` for the enrollments that put a student in scope.
 
     Built from fixed fragments (values stay parameters) so that SQLite sees
     which columns are constrained and picks the matching index.
@@ -128,7 +130,13 @@ def _enrolled_in_scope(spec: BatchSpec) -> str:
         conditions.append("t.calendar_id = :calendar")
     if spec.filter_ids is not None:
         conditions.append("t.student_id IN (SELECT id FROM temp.wanted)")
-    return "FROM enrollments t WHERE " + " AND ".join(conditions)
+    return " AND ".join(conditions)
+
+
+def _ids(
+    connection: sqlite3.Connection, query: str, parameters: dict[str, Any], reason: SkipReason
+) -> list[tuple[str, SkipReason]]:
+    return [(person_id, reason) for (person_id,) in connection.execute(query, parameters)]
 
 
 def _read(connection: sqlite3.Connection, collection: str, source: str, parameters: dict[str, Any]) -> list[Any]:

@@ -34,7 +34,7 @@ from contact_prefs import (
 from contact_prefs.bulk import collector_paused
 from contact_prefs.changes import count_updates
 from contact_prefs.rules import check_undoable, restore_within_consent
-from contact_prefs.snapshot import RECORD_FIELDS
+from contact_prefs.snapshot import RECORD_FIELDS, trusted_snapshot
 
 from . import history as history_rows
 from .connection import connect, describe, translated
@@ -112,12 +112,13 @@ class SQLiteStore:
                 name: TABLES[name].records(connection.execute(f"SELECT {TABLES[name].select()} FROM {name}"))
                 for name in RECORD_FIELDS
             }
-            return Snapshot(**collections, version=self._version(connection))
+            return trusted_snapshot(collections, version=self._version(connection))
 
     def snapshot(self, spec: BatchSpec) -> Snapshot:
         """The records ``spec``'s plan can look at, narrowed in SQL (see :mod:`.narrowing`)."""
         with collector_paused(), self._transaction("read") as connection:
-            return Snapshot(**narrowed(connection, spec), version=self._version(connection))
+            collections, selection = narrowed(connection, spec)
+            return trusted_snapshot(collections, selection=selection, version=self._version(connection))
 
     def history(self) -> tuple[BatchRecord, ...]:
         """Every commit and undo, newest first, with its changes rebuilt exactly."""
