@@ -216,13 +216,14 @@ def test_history_holds_one_entry_per_point_and_the_household_once(store: SQLiteS
     assert len(changeset) == 6  # two reasons at gn's cell, hn's phone and gs's cell
     store.commit(changeset, actor="office")
 
-    (points,) = store._connection.execute("SELECT points FROM batches").fetchone()
+    points, affects = store._connection.execute("SELECT points, affects FROM batches").fetchone()
     before, after = ReasonSet().mask, ReasonSet({Reason.ATTENDANCE, Reason.TEACHER}).mask
     assert json.loads(points) == [
-        ["gn", "cell_phone", "default", before, after, None],  # just the owner
-        ["gs", "cell_phone", "default", before, after, None],
-        ["hn", "household_phone", "default", before, after, ["gn", "pn"]],
+        ["gn", "cell_phone", "default", before, after],
+        ["gs", "cell_phone", "default", before, after],
+        ["hn", "household_phone", "default", before, after],
     ]
+    assert json.loads(affects) == {"2": ["gn", "pn"]}  # the others affect just their owner
     (record,) = store.history()
     assert record.changes == changeset.changes
 
@@ -299,15 +300,17 @@ def test_the_version_is_a_counter_that_moves_with_every_write(tmp_path: Path) ->
 # --- history as one document per batch ------------------------------------------------------------
 
 
-def test_a_commit_reads_its_points_document_once_finding_each_point_by_primary_key(store: SQLiteStore) -> None:
-    # The update must never scan contact_points once per element: that would be quadratic.
-    steps = [
-        row[3]
-        for row in store._connection.execute(
-            f"EXPLAIN QUERY PLAN {sqlite_store._COMMIT_POINTS}", {"points": "[]", "batch": "batch"}
-        )
-    ]
-    assert steps == ["SCAN e VIRTUAL TABLE INDEX 1:", "SEARCH p USING PRIMARY KEY (owner_id=? AND method=?)"]
+@pytest.mark.parametrize("query", ["_COMMIT_CONFLICTS", "_POINTS_NOW"])
+def test_reading_a_points_document_finds_each_point_by_primary_key(store: SQLiteStore, query: str) -> None:
+    # Never a scan of contact_points once per element: that would be quadratic.
+    sql = getattr(sqlite_store, query)
+    steps = [row[3] for row in store._connection.execute(f"EXPLAIN QUERY PLAN {sql}", {"points": "[]"})]
+    assert steps == ["SCAN e VIRTUAL TABLE INDEX 1:", "SEARCH p USING PRIMARY KEY (owner_id=? AND method=?) LEFT-JOIN"]
+
+
+def test_a_commit_writes_each_point_by_primary_key(store: SQLiteStore) -> None:
+    steps = [row[3] for row in store._connection.execute(f"EXPLAIN QUERY PLAN {sqlite_store._COMMIT_POINT}", [""] * 5)]
+    assert steps == ["SEARCH contact_points USING PRIMARY KEY (owner_id=? AND method=?)"]
 
 
 def test_a_conflict_lists_the_changes_of_exactly_the_conflicting_points_in_plan_order(store: SQLiteStore) -> None:

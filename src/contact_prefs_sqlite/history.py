@@ -1,9 +1,11 @@
 """The history's rows, both ways: batches, their specs and counts, and the points they wrote.
 
 A batch is stored as one ``batches`` row whose ``points`` column holds its
-:class:`PointUpdate` s as one JSON document (:func:`points_json`); the changes
-at a point are the reasons whose bit differs between ``enabled_before`` and
-``enabled_after`` (``PointUpdate.changes``), so they need no entries of their own.
+:class:`PointUpdate` s as one JSON document (:func:`points_json`), and whose
+``affects`` column says whom the household phones among them affect
+(:func:`affects_json`).  The changes at a point are the reasons whose bit
+differs between ``enabled_before`` and ``enabled_after``
+(``PointUpdate.changes``), so they need no entries of their own.
 """
 
 from __future__ import annotations
@@ -66,33 +68,45 @@ def batch_record(row: Row, changes: tuple[Change, ...]) -> BatchRecord:
 # --- points -----------------------------------------------------------------
 
 
-def points_json(updates: Iterable[PointUpdate]) -> str:
-    """The points document of a batch: one JSON array of its updates, in order.
+def point_rows(updates: Iterable[PointUpdate]) -> list[Row]:
+    """One row per update, in order: ``(owner_id, method, source_before, enabled_before, enabled_after)``.
 
-    Each update is ``[owner_id, method, source_before, enabled_before,
-    enabled_after, affects]``, with the reason sets as masks and ``affects``
-    ``null`` when it is just the owner (every personal point), else the
-    sorted array of person ids.
+    The same rows are the entries of the points document (:func:`points_json`)
+    and the parameters of the commit's compare-and-set (``?1`` to ``?5``).
     """
-    # One json.dumps of plain tuples: the C encoder writes the whole document in one call.
+    return [
+        (
+            u.owner_id,
+            METHOD_VALUES[u.method],
+            SOURCE_VALUES[u.source_before],
+            u.enabled_before.mask,
+            u.enabled_after.mask,
+        )
+        for u in updates
+    ]
+
+
+def points_json(rows: list[Row]) -> str:
+    """The points document of a batch: its :func:`point_rows` as one JSON array (one C-level ``json.dumps``)."""
+    return json.dumps(rows, separators=(",", ":"))
+
+
+def affects_json(updates: Iterable[PointUpdate]) -> str:
+    """The people each update affects, as ``{"position": [sorted ids]}``, for the updates that
+    affect more than their owner (household phones); every other update affects just its owner."""
     return json.dumps(
-        [
-            (
-                u.owner_id,
-                METHOD_VALUES[u.method],
-                SOURCE_VALUES[u.source_before],
-                u.enabled_before.mask,
-                u.enabled_after.mask,
-                None if len(u.affects) == 1 and u.owner_id in u.affects else sorted(u.affects),
-            )
-            for u in updates
-        ],
+        {
+            position: sorted(u.affects)
+            for position, u in enumerate(updates)
+            if len(u.affects) != 1 or u.owner_id not in u.affects
+        },
         separators=(",", ":"),
     )
 
 
-def updates_from_json(text: str) -> list[PointUpdate]:
-    """The updates of a points document (:func:`points_json`), in order."""
+def updates_from_json(points: str, affects: str) -> list[PointUpdate]:
+    """The updates of a points document and its affects document, in order."""
+    households = {int(position): frozenset(people) for position, people in json.loads(affects).items()}
     return [
         PointUpdate(
             owner_id=owner_id,
@@ -100,9 +114,9 @@ def updates_from_json(text: str) -> list[PointUpdate]:
             source_before=SOURCES[source],
             enabled_before=reasons(before),
             enabled_after=reasons(after),
-            affects=frozenset((owner_id,) if affects is None else affects),
+            affects=households[position] if position in households else frozenset((owner_id,)),
         )
-        for owner_id, method, source, before, after, affects in json.loads(text)
+        for position, (owner_id, method, source, before, after) in enumerate(json.loads(points))
     ]
 
 
@@ -110,4 +124,4 @@ POINTS = """(SELECT e.key AS position, e.value ->> 0 AS owner_id, e.value ->> 1 
         e.value ->> 2 AS source_before, e.value ->> 3 AS enabled_before, e.value ->> 4 AS enabled_after
     FROM json_each(:points) AS e)"""
 """The points document bound as ``:points``, as a table to join: ``position`` and the columns of
-:func:`points_json` but ``affects``."""
+:func:`point_rows`."""

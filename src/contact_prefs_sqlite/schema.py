@@ -14,8 +14,9 @@ Conventions of every version:
   before every date, so ``start_on <= day`` holds for it.  A missing
   ``end_on`` is NULL.
 * History is compact: one ``batches`` row per commit or undo, whose
-  ``points`` column holds every contact point it wrote as one JSON document
-  (see :mod:`contact_prefs_sqlite.history`).  The changes at a point are the
+  ``points`` column holds every contact point it wrote as one JSON document,
+  and whose ``affects`` column says whom its household phones affect (see
+  :mod:`contact_prefs_sqlite.history`).  The changes at a point are the
   reasons whose bit differs between ``enabled_before`` and ``enabled_after``,
   so they need no entries of their own.  (Version 1 kept one ``batch_points``
   row per point instead.)
@@ -103,14 +104,19 @@ _VERSION_1 = (
 
 _VERSION_2 = (
     # A batch's point updates as one JSON array in its own row, in position order: each
-    # [owner_id, method, source_before, enabled_before, enabled_after, affects], where affects is
-    # null when it is just the owner, else the sorted array of person ids.
+    # [owner_id, method, source_before, enabled_before, enabled_after].  affects: whom the
+    # updates that affect more than their owner (household phones) affect, as
+    # {"position": [sorted person ids]}; every other update affects just its owner.
     "ALTER TABLE batches ADD COLUMN points TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE batches ADD COLUMN affects TEXT NOT NULL DEFAULT '{}'",
     # SQLite 3.40 has no ORDER BY inside an aggregate; the ordered subquery feeds it in position order.
-    """UPDATE batches SET points = (
-        SELECT json_group_array(
-            json_array(owner_id, method, source_before, enabled_before, enabled_after, json(affects)))
-        FROM (SELECT * FROM batch_points WHERE batch_seq = batches.seq ORDER BY position))""",
+    """UPDATE batches SET
+        points = (
+            SELECT json_group_array(json_array(owner_id, method, source_before, enabled_before, enabled_after))
+            FROM (SELECT * FROM batch_points WHERE batch_seq = batches.seq ORDER BY position)),
+        affects = (
+            SELECT json_group_object(CAST(position AS TEXT), json(affects))
+            FROM batch_points WHERE batch_seq = batches.seq AND affects IS NOT NULL)""",
     "DROP TABLE batch_points",
 )
 

@@ -48,16 +48,14 @@ log = logging.getLogger(__name__)
 
 BATCH = Source.BATCH.value
 
-# A batch is written in SQL from its points document (bound as :points), each point with a
-# compare-and-set: it is written only if it is still as planned, and never switched on where consent
-# is revoked.  json_each is the outer loop and each element finds its point by primary key (a test
-# pins this plan), so the update is linear in the batch, whatever the size of the district.
-_COMMIT_POINTS = f"""
-    UPDATE contact_points AS p SET enabled = u.enabled_after, source = :batch
-    FROM {history_rows.POINTS} AS u
-    WHERE p.owner_id = u.owner_id AND p.method = u.method
-        AND p.enabled = u.enabled_before AND p.source = u.source_before
-        AND NOT (p.revoked AND u.enabled_after & ~u.enabled_before)"""
+# A batch writes each point with a compare-and-set, from the rows of its points document
+# (``history.point_rows``, bound as ?1 to ?5): only if the point is still as planned, and never
+# switching a reason on where consent is revoked.  One statement per point, by primary key:
+# SQLite runs it in one pass, where an UPDATE ... FROM over the document would find every row
+# and then seek it again, after parsing the document once per column.
+_COMMIT_POINT = f"""
+    UPDATE contact_points SET enabled = ?5, source = '{BATCH}'
+    WHERE owner_id = ?1 AND method = ?2 AND source = ?3 AND enabled = ?4 AND NOT (revoked AND ?5 & ~?4)"""
 
 # The positions of the updates whose point is gone or no longer as planned (or revoked where it switches on).
 _COMMIT_CONFLICTS = f"""
@@ -123,11 +121,13 @@ class SQLiteStore:
     def history(self) -> tuple[BatchRecord, ...]:
         """Every commit and undo, newest first, with its changes rebuilt exactly."""
         with collector_paused(), self._transaction("read the history of") as connection:
-            batches = connection.execute(f"SELECT {history_rows.BATCH_COLUMNS}, points FROM batches ORDER BY seq DESC")
+            batches = connection.execute(
+                f"SELECT {history_rows.BATCH_COLUMNS}, points, affects FROM batches ORDER BY seq DESC"
+            )
             return tuple(
                 history_rows.batch_record(
-                    row[:-1],
-                    tuple(change for update in history_rows.updates_from_json(row[-1]) for change in update.changes),
+                    row[:-2],
+                    tuple(change for update in history_rows.updates_from_json(*row[-2:]) for change in update.changes),
                 )
                 for row in batches
             )
@@ -153,11 +153,12 @@ class SQLiteStore:
         counts = changeset.counts()
         spec = history_rows.spec_json(changeset.spec)
         with collector_paused():
-            points = history_rows.points_json(updates)
-        with self._transaction("commit a batch to", write=True) as connection:
-            self._record(connection, batch_id, actor, at, spec, counts, len(changeset), points)
+            rows = history_rows.point_rows(updates)
+            points, affects = history_rows.points_json(rows), history_rows.affects_json(updates)
+        with collector_paused(), self._transaction("commit a batch to", write=True) as connection:
+            self._record(connection, batch_id, actor, at, spec, counts, len(changeset), points, affects)
             connection.execute("SAVEPOINT points")
-            if connection.execute(_COMMIT_POINTS, {"points": points, "batch": BATCH}).rowcount != len(updates):
+            if _written(connection.executemany(_COMMIT_POINT, rows)) != len(rows):
                 connection.execute("ROLLBACK TO points")  # find the culprits among the points as they were
                 positions = sorted(connection.execute(_COMMIT_CONFLICTS, {"points": points}))
                 raise ConflictError([change for (position,) in positions for change in updates[position].changes])
@@ -175,22 +176,26 @@ class SQLiteStore:
         undo_id, at = uuid.uuid4().hex, _now()
         with collector_paused(), self._transaction("undo a batch in", write=True) as connection:
             found = connection.execute(
-                "SELECT seq, spec, undoes, undone_by, points FROM batches WHERE batch_id = ?", (batch_id,)
+                "SELECT seq, spec, undoes, undone_by, points, affects FROM batches WHERE batch_id = ?", (batch_id,)
             ).fetchone()
             if found is None:
                 raise UnknownBatchError(f"no batch {batch_id!r} in the history of {describe(self.path)}")
-            seq, spec, undoes, undone_by, points = found
+            seq, spec, undoes, undone_by, points, affects = found
             check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
-            undos = self._restore(connection, points)
+            undos = self._restore(connection, points, affects)
             counts = count_updates(update for update, _ in undos)
             applied = sum(counts.values())
-            undo_points = history_rows.points_json(update for update, _ in undos)
-            self._record(connection, undo_id, actor, at, spec, counts, applied, undo_points, undoes=batch_id)
+            written = [update for update, _ in undos]
+            undo_points = history_rows.points_json(history_rows.point_rows(written))
+            undo_affects = history_rows.affects_json(written)
+            self._record(
+                connection, undo_id, actor, at, spec, counts, applied, undo_points, undo_affects, undoes=batch_id
+            )
             restore = [
                 (u.enabled_after.mask, source, u.owner_id, METHOD_VALUES[u.method], u.enabled_before.mask, BATCH)
                 for u, source in undos
             ]
-            if (connection.executemany(_RESTORE_POINT, restore).rowcount if restore else 0) != len(restore):
+            if _written(connection.executemany(_RESTORE_POINT, restore)) != len(restore):
                 raise StoreError(
                     f"the points of batch {batch_id} changed while it was being undone; nothing was changed"
                 )
@@ -251,18 +256,19 @@ class SQLiteStore:
         counts: history_rows.Counts,
         applied: int,
         points: str,
+        affects: str,
         *,
         undoes: str | None = None,
     ) -> None:
-        """Add a ``batches`` row with its points document; its ``seq`` orders the history."""
+        """Add a ``batches`` row with its points and affects documents; its ``seq`` orders the history."""
         connection.execute(
-            "INSERT INTO batches (batch_id, actor, at, spec, counts, applied, undoes, points) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (batch_id, actor, at.isoformat(), spec, history_rows.counts_json(counts), applied, undoes, points),
+            "INSERT INTO batches (batch_id, actor, at, spec, counts, applied, undoes, points, affects) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (batch_id, actor, at.isoformat(), spec, history_rows.counts_json(counts), applied, undoes, points, affects),
         )
 
     @staticmethod
-    def _restore(connection: sqlite3.Connection, points: str) -> list[tuple[PointUpdate, str]]:
+    def _restore(connection: sqlite3.Connection, points: str, affects: str) -> list[tuple[PointUpdate, str]]:
         """What undoing the batch whose points document is ``points`` writes: per point, the update and its old source.
 
         Raises ``ConflictError`` with the inverse changes of every point that is
@@ -271,7 +277,8 @@ class SQLiteStore:
         now = sorted(connection.execute(_POINTS_NOW, {"points": points}))  # already in order: sorting is linear
         undos: list[tuple[PointUpdate, str]] = []
         stale: list[PointUpdate] = []
-        for done, (_, enabled, source, revoked) in zip(history_rows.updates_from_json(points), now, strict=True):
+        done_then = history_rows.updates_from_json(points, affects)
+        for done, (_, enabled, source, revoked) in zip(done_then, now, strict=True):
             if enabled != done.enabled_after.mask or source != BATCH:  # NULLs: the point is gone
                 stale.append(done.inverse())
             elif (undo := restore_within_consent(done, revoked=bool(revoked))) is not None:
@@ -279,6 +286,11 @@ class SQLiteStore:
         if stale:
             raise ConflictError([change for update in stale for change in update.changes])
         return undos
+
+
+def _written(cursor: sqlite3.Cursor) -> int:
+    """The rows an ``executemany`` changed (its rowcount is -1 when it ran no statement)."""
+    return max(cursor.rowcount, 0)
 
 
 def _now() -> datetime.datetime:
