@@ -88,6 +88,12 @@ def test_reason_sets_are_interned_ints() -> None:
     assert ReasonSet.all().mask == 0xFF and len(ReasonSet.all()) == len(Reason)
     with pytest.raises(ValueError, match=r"256"):
         ReasonSet.from_mask(256)
+    # An interned set is shared by every point that holds it: its mask can never change.
+    with pytest.raises(AttributeError, match="immutable"):
+        reasons.mask = 0
+    with pytest.raises(AttributeError, match="immutable"):
+        del reasons.mask
+    assert reasons.mask == 0b11
 
 
 def test_reason_set_operations_stay_reason_sets() -> None:

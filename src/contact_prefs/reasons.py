@@ -20,8 +20,9 @@ _ALL_MASK = (1 << len(Reason)) - 1
 class ReasonSet(Set[Reason]):
     """An immutable set of :class:`Reason`, iterated in ``Reason`` order."""
 
-    __slots__ = ("_mask",)
-    _mask: int
+    __slots__ = ("mask",)
+    mask: int
+    """The bit mask: bit *i* is the *i*-th reason.  A plain slot, read millions of times per batch."""
     _interned: ClassVar[list[ReasonSet]] = []
 
     def __new__(cls, reasons: Iterable[Reason | str] = ()) -> ReasonSet:
@@ -44,19 +45,21 @@ class ReasonSet(Set[Reason]):
     def all(cls) -> ReasonSet:
         return cls._interned[_ALL_MASK]
 
-    @property
-    def mask(self) -> int:
-        return self._mask
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"ReasonSet is immutable; cannot set {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"ReasonSet is immutable; cannot delete {name}")
 
     def __contains__(self, reason: object) -> bool:
-        return isinstance(reason, Reason) and bool(self._mask & reason.bit)
+        return isinstance(reason, Reason) and bool(self.mask & reason.bit)
 
     def __iter__(self) -> Iterator[Reason]:
-        mask = self._mask
+        mask = self.mask
         return (reason for reason in Reason if mask & reason.bit)
 
     def __len__(self) -> int:
-        return self._mask.bit_count()
+        return self.mask.bit_count()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ReasonSet):
@@ -64,23 +67,23 @@ class ReasonSet(Set[Reason]):
         return NotImplemented
 
     def __hash__(self) -> int:
-        return self._mask
+        return self.mask
 
     # The Set mixins would rebuild sets one reason at a time; masks do it in one step.
     def __and__(self, other: Any) -> ReasonSet:
-        return ReasonSet.from_mask(self._mask & ReasonSet(other)._mask)
+        return ReasonSet.from_mask(self.mask & ReasonSet(other).mask)
 
     def __or__(self, other: Any) -> ReasonSet:
-        return ReasonSet.from_mask(self._mask | ReasonSet(other)._mask)
+        return ReasonSet.from_mask(self.mask | ReasonSet(other).mask)
 
     def __sub__(self, other: Any) -> ReasonSet:
-        return ReasonSet.from_mask(self._mask & ~ReasonSet(other)._mask)
+        return ReasonSet.from_mask(self.mask & ~ReasonSet(other).mask)
 
     def __xor__(self, other: Any) -> ReasonSet:
-        return ReasonSet.from_mask(self._mask ^ ReasonSet(other)._mask)
+        return ReasonSet.from_mask(self.mask ^ ReasonSet(other).mask)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (ReasonSet.from_mask, (self._mask,))
+        return (ReasonSet.from_mask, (self.mask,))
 
     def __copy__(self) -> ReasonSet:
         return self
@@ -95,7 +98,7 @@ class ReasonSet(Set[Reason]):
 def _intern_all() -> None:
     for mask in range(_ALL_MASK + 1):
         instance = object.__new__(ReasonSet)
-        instance._mask = mask
+        object.__setattr__(instance, "mask", mask)
         ReasonSet._interned.append(instance)
 
 
