@@ -108,10 +108,11 @@ def test_the_snapshot_of_a_school_holds_only_that_school_and_plans_like_everythi
 
     # Selected in SQL: n1 is enrolled in north, gn is its Messenger contact.  The enrollments and
     # relationships behind that stay in the database.
-    assert snapshot.selection == Selection.of(spec, {"gn"})
+    # hn has a saved phone and gn is an active member: a change to it affects every active member.
+    assert snapshot.selection == Selection.of(spec, {"gn"}, {"hn": {"gn", "pn"}})
     assert keys(snapshot) == {
         "persons": set(),
-        "household_members": {("hn", "gn", None), ("hn", "pn", None)},  # active, of a household with a phone
+        "household_members": set(),
         "enrollments": set(),
         "relationships": set(),
         "assignments": set(),
@@ -124,7 +125,7 @@ def test_the_snapshot_for_students_reads_the_students_points(store: SQLiteStore)
     spec = BatchSpec(mode=Mode.STUDENTS, settings=ATTENDANCE_ON, calendar_id="south:2026", as_of=DAY)
     snapshot = store.snapshot(spec)
 
-    assert snapshot.selection == Selection.of(spec, {"s1"})
+    assert snapshot.selection == Selection.of(spec, {"s1"}, {})
     assert keys(snapshot)["enrollments"] == keys(snapshot)["relationships"] == set()
     assert keys(snapshot)["contact_points"] == set()  # s1 has no point: the plan skips it
     assert plan(spec, snapshot) == plan(spec, store.dump())
@@ -138,7 +139,7 @@ def test_the_snapshot_for_census_selects_and_skips_the_filters_people_in_sql(sto
 
     # t2's assignment starts later; nobody is called x.
     skipped = [("t2", SkipReason.NO_DISTRICT_ASSIGNMENT), ("x", SkipReason.UNKNOWN_PERSON)]
-    assert snapshot.selection == Selection.of(spec, {"t1"}, skipped)
+    assert snapshot.selection == Selection.of(spec, {"t1"}, {}, skipped)
     assert keys(snapshot)["persons"] == set()
     assert keys(snapshot)["assignments"] == {("t1", None)}
     assert keys(snapshot)["contact_points"] == {("t1", Method.WORK_PHONE)}
@@ -167,6 +168,21 @@ def test_the_selection_queries_use_indexes(store: SQLiteStore) -> None:
     assert "USING COVERING INDEX enrollments_by_calendar" in by_calendar
     households = plan_of("SELECT household_id FROM household_members WHERE person_id = 'gn'")
     assert "INDEX household_members_by_person" in households
+
+
+def test_each_narrowing_step_starts_from_its_id_table_and_finds_rows_by_key(store: SQLiteStore) -> None:
+    # A step must cost what its batch holds, not what the district holds: never a scan of a record table.
+    statements: list[str] = []
+    store._connection.set_trace_callback(statements.append)
+    try:
+        store.snapshot(BatchSpec(mode=Mode.STUDENT_MESSENGER_CONTACTS, settings=ATTENDANCE_ON, as_of=DAY))
+    finally:
+        store._connection.set_trace_callback(None)
+    steps = [statement for statement in statements if "CROSS JOIN" in statement]
+    assert len(steps) == 4  # assignments, households, their members, and the points (own and household phones)
+    for statement in steps:
+        scans = [row[3] for row in store._connection.execute(f"EXPLAIN QUERY PLAN {statement}") if "SCAN" in row[3]]
+        assert scans and all(scan in {"SCAN r", "SCAN h"} for scan in scans), (statement, scans)
 
 
 def test_a_snapshot_is_consistent_while_another_connection_writes(store: SQLiteStore) -> None:

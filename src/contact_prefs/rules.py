@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from functools import cached_property
 
@@ -64,8 +64,14 @@ class District:
         return frozenset(a.person_id for a in self.snapshot.assignments if is_active(a.start, a.end, day))
 
     @cached_property
-    def members_of(self) -> dict[str, frozenset[str]]:
-        """Household id -> its active members on the day (one shared frozenset each)."""
+    def members_of(self) -> Mapping[str, frozenset[str]]:
+        """Household id -> its active members on the day (one shared frozenset each).
+
+        A store's selection names the households in play with their members;
+        otherwise they come from the snapshot's memberships.
+        """
+        if self.snapshot.selection is not None:
+            return self.snapshot.selection.households
         day = self.day
         members: defaultdict[str, list[str]] = defaultdict(list)
         for m in self.snapshot.household_members:

@@ -9,13 +9,14 @@ query per collection whatever the district's size:
   day, and in messenger-contact mode their messenger contacts.  The
   enrollments, relationships and people behind it are not fetched;
 * the recipients' active district assignments (the Staff reason);
-* the active memberships of every household a recipient is an active member
-  of (household phones, and whose messages a household phone change affects);
+* every household a recipient is an active member of, with all its active
+  members (whose messages a change to its phone affects), into the selection;
 * the saved contact points of the recipients and of those households.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import psycopg
@@ -24,7 +25,7 @@ from contact_prefs import BatchSpec, Method, Mode, SkipReason, Snapshot
 from contact_prefs.selection import Selection
 from contact_prefs.snapshot import trusted_snapshot
 
-from .tables import ASSIGNMENTS, CONTACT_POINTS, HOUSEHOLD_MEMBERS, Table
+from .tables import ASSIGNMENTS, CONTACT_POINTS, Table
 
 ACTIVE = "t.start_date <= %(day)s AND %(day)s <= t.end_date"
 
@@ -67,12 +68,15 @@ def scoped_snapshot(cursor: psycopg.Cursor[Any], spec: BatchSpec, version: str) 
 
     params["people"] = recipients
     assignments = select(ASSIGNMENTS, f"t.person_id = ANY(%(people)s::text[]) AND {ACTIVE}")
-    members = select(
-        HOUSEHOLD_MEMBERS,
-        f"{ACTIVE} AND t.household_id IN (SELECT t.household_id FROM household_members AS t "
+    households: defaultdict[str, list[str]] = defaultdict(list)
+    for household, person in cursor.execute(
+        f"SELECT t.household_id, t.person_id FROM household_members AS t WHERE {ACTIVE} "
+        "AND t.household_id IN (SELECT t.household_id FROM household_members AS t "
         f"WHERE t.person_id = ANY(%(people)s::text[]) AND {ACTIVE})",
-    )
-    params["households"] = sorted({member.household_id for member in members})
+        params,
+    ).fetchall():
+        households[household].append(person)
+    params["households"] = sorted(households)
     points = select(
         CONTACT_POINTS,
         "t.address <> '' AND ("
@@ -80,7 +84,7 @@ def scoped_snapshot(cursor: psycopg.Cursor[Any], spec: BatchSpec, version: str) 
         "OR (t.method = %(household_phone)s AND t.owner_id = ANY(%(households)s::text[])))",
     )
     return trusted_snapshot(
-        {"household_members": members, "assignments": assignments, "contact_points": points},
-        selection=Selection.of(spec, recipients, skipped),
+        {"assignments": assignments, "contact_points": points},
+        selection=Selection.of(spec, recipients, households, skipped),
         version=version,
     )

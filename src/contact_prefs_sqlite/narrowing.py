@@ -9,15 +9,14 @@ each step filling a temporary id table the next one joins:
    people who exist and hold an active District Assignment (Census/Staff; the
    others are skipped, each for the first rule it fails).
 2. ``households``: where a recipient is an active member and a household
-   phone is saved (a household matters for nothing else); every active
-   membership of those households is read (a change to the phone affects
-   them all).
+   phone is saved (a household matters for nothing else), each with all its
+   active members (a change to the phone affects them all).
 3. The recipients' own saved points, the households' saved phones, and the
    recipients' active District Assignments (for the Staff reason).
 
-Step 1 becomes the snapshot's :class:`~contact_prefs.selection.Selection`;
-the enrollments, relationships and people it reads stay in the database,
-which is most of a district's rows.  A point with no address cannot be set
+Steps 1 and 2 become the snapshot's :class:`~contact_prefs.selection.Selection`;
+the enrollments, relationships, people and household memberships they read
+stay in the database, which is most of a district's rows.  A point with no address cannot be set
 and is never read.  Everything runs in the caller's read transaction, so the
 parts agree with each other and with the version.
 """
@@ -26,6 +25,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from contact_prefs import BatchSpec, Method, Mode, SkipReason
@@ -36,6 +37,7 @@ from .tables import TABLES
 HOUSEHOLD_PHONE = Method.HOUSEHOLD_PHONE.value
 UNKNOWN_PERSON = SkipReason.UNKNOWN_PERSON
 UNASSIGNED = SkipReason.NO_DISTRICT_ASSIGNMENT
+HOUSEHOLD, PERSON = itemgetter(0), itemgetter(1)
 
 TEMPORARY_TABLES = ("wanted", "recipients", "households")
 """Id tables private to the connection, emptied before each use."""
@@ -89,32 +91,33 @@ def narrowed(connection: sqlite3.Connection, spec: BatchSpec) -> tuple[dict[str,
     found["assignments"] = _read(
         connection,
         "assignments",
-        f"FROM temp.recipients r JOIN assignments t ON t.person_id = r.id WHERE {active('t')}",
+        f"FROM temp.recipients r CROSS JOIN assignments t ON t.person_id = r.id WHERE {active('t')}",
         parameters,
     )
     connection.execute(
         "INSERT OR IGNORE INTO temp.households (id) SELECT t.household_id "
-        f"FROM temp.recipients r JOIN household_members t ON t.person_id = r.id WHERE {active('t')} "
+        f"FROM temp.recipients r CROSS JOIN household_members t ON t.person_id = r.id WHERE {active('t')} "
         "AND EXISTS (SELECT 1 FROM contact_points p "
         "WHERE p.owner_id = t.household_id AND p.method = :household AND p.address <> '')",
         {**parameters, "household": HOUSEHOLD_PHONE},
     )
-    found["household_members"] = _read(
-        connection,
-        "household_members",
-        f"FROM temp.households h JOIN household_members t ON t.household_id = h.id WHERE {active('t')}",
+    memberships = connection.execute(
+        "SELECT t.household_id, t.person_id "
+        f"FROM temp.households h CROSS JOIN household_members t ON t.household_id = h.id WHERE {active('t')} "
+        "ORDER BY h.id",  # the order of the join: no sorting
         parameters,
     )
+    households = {household: frozenset(map(PERSON, members)) for household, members in groupby(memberships, HOUSEHOLD)}
     points = TABLES["contact_points"].select("t")
     rows = connection.execute(
-        f"SELECT {points} FROM temp.recipients r JOIN contact_points t ON t.owner_id = r.id "
+        f"SELECT {points} FROM temp.recipients r CROSS JOIN contact_points t ON t.owner_id = r.id "
         "WHERE t.method <> :household AND t.address <> '' "
-        f"UNION ALL SELECT {points} FROM temp.households h JOIN contact_points t "
+        f"UNION ALL SELECT {points} FROM temp.households h CROSS JOIN contact_points t "
         "ON t.owner_id = h.id AND t.method = :household WHERE t.address <> ''",
         {"household": HOUSEHOLD_PHONE},
     )
     found["contact_points"] = TABLES["contact_points"].records(rows)
-    return found, Selection.of(spec, recipients, skipped)
+    return found, Selection.of(spec, recipients, households, skipped)
 
 
 def _enrolled_in_scope(spec: BatchSpec) -> str:
