@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
-from operator import itemgetter
 
 from .bulk import collector_paused, trusted_constructor
 from .changes import ChangeSet, PointUpdate, Skip
 from .enums import Mode, Setting, SkipReason
 from .errors import SnapshotError
 from .reasons import BY_MASK
+from .records import ContactPoint
 from .rules import (
     METHOD_ORDER,
     SKIP_ORDER,
@@ -45,36 +45,37 @@ def plan(spec: BatchSpec, snapshot: Snapshot) -> ChangeSet:
     switch_on, switch_off = _mask(spec, Setting.ON), _mask(spec, Setting.OFF)
     staff_set = (switch_on | switch_off) & STAFF_BIT
     keep_portal = spec.keep_portal
-    decided: list[tuple[str, int, PointUpdate | None, Skip | None]] = []
+    points.sort(key=_point_order)  # the change set's order, so updates come out in it
+    updates: list[PointUpdate] = []
+    held: list[Skip] = []
     for point in points:
         on, off = switch_on, switch_off
         if staff_set and not staff_reason_applies(point, district):
             on, off = on & ~STAFF_BIT, off & ~STAFF_BIT  # ignored silently, no skip
         on, off, held_back = decide(point, on, off, keep_portal)
-        if not (on or off or held_back):
-            continue
-        enabled = point.enabled
-        update = (
-            new_update(
-                point.owner_id,
-                point.method,
-                point.source,
-                enabled,
-                BY_MASK[(enabled.mask | on) & ~off],
-                affected_people(point, district),
+        if on or off:
+            enabled = point.enabled
+            updates.append(
+                new_update(
+                    point.owner_id,
+                    point.method,
+                    point.source,
+                    enabled,
+                    BY_MASK[(enabled.mask | on) & ~off],
+                    affected_people(point, district),
+                )
             )
-            if on or off
-            else None
-        )
-        skip = None if held_back is None else Skip(owner_id=point.owner_id, reason=held_back, method=point.method)
-        decided.append((point.owner_id, METHOD_ORDER[point.method], update, skip))
-    decided.sort(key=itemgetter(0, 1))
+        if held_back is not None:
+            held.append(Skip(owner_id=point.owner_id, reason=held_back, method=point.method))
 
-    updates = [update for _, _, update, _ in decided if update is not None]
     skips = [Skip(owner_id=owner, reason=reason) for owner, reason in skipped]
-    skips.extend(skip for _, _, _, skip in decided if skip is not None)
+    skips.extend(held)
     skips.sort(key=lambda s: (s.owner_id, SKIP_ORDER[s.reason], -1 if s.method is None else METHOD_ORDER[s.method]))
     return ChangeSet(spec=spec, basis=snapshot.version, updates=updates, skips=skips, recipients=sorted(recipients))
+
+
+def _point_order(point: ContactPoint) -> tuple[str, int]:
+    return (point.owner_id, METHOD_ORDER[point.method])
 
 
 def _select(spec: BatchSpec, district: District) -> tuple[AbstractSet[str], list[tuple[str, SkipReason]]]:

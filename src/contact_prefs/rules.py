@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from functools import cached_property
+from operator import attrgetter
 
 import attrs
 
@@ -42,6 +43,7 @@ from .spec import BatchSpec
 STAFF_BIT = Reason.STAFF.bit
 HOUSEHOLD_PHONE = Method.HOUSEHOLD_PHONE
 NOBODY: frozenset[str] = frozenset()
+_OWNER = attrgetter("owner_id")
 
 
 class District:
@@ -134,22 +136,18 @@ def points_of(recipients: AbstractSet[str], district: District) -> tuple[list[Co
     household where one of them is an active member, each point once; and the
     recipients who reach no point at all.
 
-    One pass over the district's points and one over its households, not one
-    search per recipient: a district has a million points.
+    A pass over the district's points per kind and one over its households,
+    not one search per recipient: a district has a million points.
     """
     members_of = district.members_of
     households = {household for household, members in members_of.items() if not members.isdisjoint(recipients)}
-    household_phone = HOUSEHOLD_PHONE
-    points = [
-        point
-        for point in district.snapshot.contact_points
-        if point.address and point.owner_id in (households if point.method is household_phone else recipients)
-    ]
+    household_phone, saved = HOUSEHOLD_PHONE, district.snapshot.contact_points
     # Household and person ids are separate namespaces: "1001" may name both.
-    phoned = {point.owner_id for point in points if point.method is household_phone}
-    reached = {point.owner_id for point in points if point.method is not household_phone}
-    reached_at_home = NOBODY.union(*(members_of[household] for household in phoned))
-    return points, recipients - reached - reached_at_home
+    own = [p for p in saved if p.method is not household_phone and p.owner_id in recipients and p.address]
+    phones = [p for p in saved if p.method is household_phone and p.owner_id in households and p.address]
+    reached = set(map(_OWNER, own))
+    reached_at_home = NOBODY.union(*(members_of[household] for household in map(_OWNER, phones)))
+    return own + phones, recipients - reached - reached_at_home
 
 
 def staff_reason_applies(point: ContactPoint, district: District) -> bool:
