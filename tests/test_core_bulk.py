@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import gc
+import weakref
 
 import attrs
 import pytest
@@ -51,3 +52,22 @@ def test_the_collector_is_restored_after_bulk_work(enabled_before: bool) -> None
         assert gc.isenabled() is enabled_before
     finally:
         gc.enable()
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.other: object = self  # a reference cycle: only the cyclic collector frees it
+
+
+def test_what_a_paused_block_built_skips_the_young_collections_yet_is_still_collected() -> None:
+    gc.enable()
+    with collector_paused():
+        built = [_Node() for _ in range(10_000)]
+    assert gc.isenabled()
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert all(id(node) in oldest for node in built)  # never traversed young, only to be promoted
+    freed = weakref.ref(built[0])
+    del built
+    gc.collect()
+    assert freed() is None
+

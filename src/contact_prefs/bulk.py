@@ -21,13 +21,22 @@ T = TypeVar("T")
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a block of bulk work, then restore it."""
+    """Pause the cyclic garbage collector for a block of bulk work, then restore it.
+
+    What the block built goes straight to the oldest generation, where a full
+    collection still examines it (cyclic garbage is still found); otherwise the
+    first young collection after the block would traverse all of it, a tenth of
+    a second per half million objects, only to promote it.  ``gc.freeze()``
+    followed by ``gc.unfreeze()`` does that move in constant time.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
