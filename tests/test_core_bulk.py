@@ -70,4 +70,3 @@ def test_what_a_paused_block_built_skips_the_young_collections_yet_is_still_coll
     del built
     gc.collect()
     assert freed() is None
-

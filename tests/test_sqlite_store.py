@@ -222,13 +222,15 @@ def test_the_store_keeps_everything_across_reopening(tmp_path: Path) -> None:
         assert store.history() == history
 
 
+ATTENDANCE_AND_TEACHER_ON = BatchSpec(
+    mode=Mode.STUDENT_MESSENGER_CONTACTS,
+    settings={Reason.ATTENDANCE: Setting.ON, Reason.TEACHER: Setting.ON},
+    as_of=DAY,
+)
+
+
 def test_history_holds_one_entry_per_point_and_the_household_once(store: SQLiteStore) -> None:
-    spec = BatchSpec(
-        mode=Mode.STUDENT_MESSENGER_CONTACTS,
-        settings={Reason.ATTENDANCE: Setting.ON, Reason.TEACHER: Setting.ON},
-        as_of=DAY,
-    )
-    changeset = plan(spec, store.snapshot(spec))
+    changeset = plan(ATTENDANCE_AND_TEACHER_ON, store.snapshot(ATTENDANCE_AND_TEACHER_ON))
     assert len(changeset) == 6  # two reasons at gn's cell, hn's phone and gs's cell
     store.commit(changeset, actor="office")
 
@@ -330,12 +332,7 @@ def test_a_commit_writes_each_point_by_primary_key(store: SQLiteStore) -> None:
 
 
 def test_a_conflict_lists_the_changes_of_exactly_the_conflicting_points_in_plan_order(store: SQLiteStore) -> None:
-    spec = BatchSpec(
-        mode=Mode.STUDENT_MESSENGER_CONTACTS,
-        settings={Reason.ATTENDANCE: Setting.ON, Reason.TEACHER: Setting.ON},
-        as_of=DAY,
-    )
-    changeset = plan(spec, store.snapshot(spec))
+    changeset = plan(ATTENDANCE_AND_TEACHER_ON, store.snapshot(ATTENDANCE_AND_TEACHER_ON))
     assert [u.key for u in changeset.point_updates()] == [CELL_GN, CELL_GS, PHONE_HN]
     points = {p.key: p for p in store.dump().contact_points}
     store.load(
