@@ -119,7 +119,7 @@ class SQLite:
         return sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
 
     def floor(self, url: str) -> float:
-        """Two temporary tables and one set-based UPDATE."""
+        """Two temporary tables and two set-based UPDATEs, each finding its points by primary key."""
         connection = self._connect(url)
         day = {"day": DAY.isoformat()}
         started = time.perf_counter()
@@ -132,16 +132,17 @@ class SQLite:
         )
         connection.execute("CREATE TEMP TABLE households (id TEXT PRIMARY KEY) WITHOUT ROWID")
         connection.execute(
-            "INSERT OR IGNORE INTO households SELECT m.household_id FROM household_members m "
-            f"JOIN recipients ON recipients.id = m.person_id WHERE {_ACTIVE_SQLITE.format(t='m')}",
+            "INSERT OR IGNORE INTO households SELECT m.household_id FROM recipients "
+            f"CROSS JOIN household_members m ON m.person_id = recipients.id WHERE {_ACTIVE_SQLITE.format(t='m')}",
             day,
         )
-        connection.execute(
-            f"""UPDATE contact_points SET enabled = {_NEW_SQL}, source = '{BATCH}'
-            WHERE address != '' AND {_NEW_SQL} != enabled AND (
-                (method != '{HOUSEHOLD}' AND owner_id IN (SELECT id FROM recipients))
-                OR (method = '{HOUSEHOLD}' AND owner_id IN (SELECT id FROM households)))"""
-        )
+        # One UPDATE per kind of owner, each seeking its owners' points by key: one UPDATE over
+        # both kinds at once scans every point of the district instead, about half as fast again.
+        for kind, owners in ((f"method != '{HOUSEHOLD}'", "recipients"), (f"method = '{HOUSEHOLD}'", "households")):
+            connection.execute(
+                f"""UPDATE contact_points SET enabled = {_NEW_SQL}, source = '{BATCH}'
+                WHERE {kind} AND owner_id IN (SELECT id FROM {owners}) AND address != '' AND {_NEW_SQL} != enabled"""
+            )
         connection.execute("COMMIT")
         elapsed = time.perf_counter() - started
         connection.close()
