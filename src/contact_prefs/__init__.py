@@ -21,6 +21,7 @@ from .planning import plan
 from .plugins import Plugins, open_store
 from .reasons import ReasonSet
 from .records import ContactPoint, DistrictAssignment, Enrollment, HouseholdMember, Person, Relationship
+from .selection import Selection
 from .snapshot import Snapshot
 from .spec import BatchSpec
 from .store import BatchRecord, Receipt, Store
@@ -45,6 +46,7 @@ __all__ = [
     "ReasonSet",
     "Receipt",
     "Relationship",
+    "Selection",
     "Setting",
     "Skip",
     "SkipReason",

@@ -52,7 +52,8 @@ class Snapshot:
     ``version`` names the stored state the snapshot was read from; a change
     set remembers it as its ``basis``.  A store that narrowed the snapshot to
     a spec may give its ``selection`` (see :mod:`contact_prefs.selection`)
-    instead of the enrollments, relationships and people it selected from.
+    instead of the enrollments, relationships, people and household
+    memberships it selected from.
     """
 
     persons: tuple[Person, ...] = attrs.field(default=(), converter=_frozen)
