@@ -153,15 +153,16 @@ class SQLiteStore:
         counts = changeset.counts()
         spec = history_rows.spec_json(changeset.spec)
         with collector_paused():
+            # The history's documents are built before the write lock is taken: other writers wait for SQLite only.
             rows = history_rows.point_rows(updates)
             points, affects = history_rows.points_json(rows), history_rows.affects_json(updates)
-        with collector_paused(), self._transaction("commit a batch to", write=True) as connection:
-            self._record(connection, batch_id, actor, at, spec, counts, len(changeset), points, affects)
-            connection.execute("SAVEPOINT points")
-            if _written(connection.executemany(_COMMIT_POINT, rows)) != len(rows):
-                connection.execute("ROLLBACK TO points")  # find the culprits among the points as they were
-                positions = sorted(connection.execute(_COMMIT_CONFLICTS, {"points": points}))
-                raise ConflictError([change for (position,) in positions for change in updates[position].changes])
+            with self._transaction("commit a batch to", write=True) as connection:
+                self._record(connection, batch_id, actor, at, spec, counts, len(changeset), points, affects)
+                connection.execute("SAVEPOINT points")
+                if _written(connection.executemany(_COMMIT_POINT, rows)) != len(rows):
+                    connection.execute("ROLLBACK TO points")  # find the culprits among the points as they were
+                    positions = sorted(connection.execute(_COMMIT_CONFLICTS, {"points": points}))
+                    raise ConflictError([c for (position,) in positions for c in updates[position].changes])
         log.info("batch %s by %s: %d changes at %d contact points", batch_id, actor, len(changeset), len(updates))
         return Receipt(batch_id=batch_id, actor=actor, at=at, counts=counts, applied=len(changeset))
 
