@@ -36,10 +36,10 @@ class ReasonSet(Set[Reason]):
     @classmethod
     def from_mask(cls, mask: int) -> ReasonSet:
         """The set whose bits are ``mask`` (bit *i* is the *i*-th reason)."""
-        try:
+        # type() and the range, not try/except IndexError: a negative index would wrap around.
+        if type(mask) is int and 0 <= mask <= _ALL_MASK:
             return cls._interned[mask]
-        except (IndexError, TypeError):
-            raise ValueError(f"not a reason mask: {mask!r} (expected an int from 0 to {_ALL_MASK})") from None
+        raise ValueError(f"not a reason mask: {mask!r} (expected an int from 0 to {_ALL_MASK})")
 
     @classmethod
     def all(cls) -> ReasonSet:
