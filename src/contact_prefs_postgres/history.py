@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable
 
 from contact_prefs import PointUpdate, ReasonSet, Source
 
-from .tables import METHODS, SOURCES
+from .tables import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES
 
-WriteRow = tuple[int, str, str, str, int, int, str, list[str]]
+WriteRow = tuple[int, str, str, str, int, int, str, list[str] | None]
 """A point write: position, owner_id, method, source_before, enabled_before, enabled_after,
-source_after, affects (the columns of the ``point_writes`` table)."""
+source_after, affects (the columns of the ``point_writes`` table); affects is ``None`` when
+the update affects just its owner, as every update but a household phone's does."""
 
 PointRow = tuple[str, str, str, int, int, list[str]]
 """A recorded point: owner_id, method, source_before, enabled_before, enabled_after, affects."""
@@ -27,12 +28,12 @@ def write_rows(updates: Iterable[PointUpdate], source_after: Callable[[PointUpda
         (
             position,
             update.owner_id,
-            update.method.value,
-            update.source_before.value,
+            METHOD_VALUES[update.method],
+            SOURCE_VALUES[update.source_before],
             update.enabled_before.mask,
             update.enabled_after.mask,
-            source_after(update).value,
-            sorted(update.affects),
+            SOURCE_VALUES[source_after(update)],
+            None if len(update.affects) == 1 and update.owner_id in update.affects else sorted(update.affects),
         )
         for position, update in enumerate(updates)
     ]

@@ -9,8 +9,9 @@ query per collection whatever the district's size:
   day, and in messenger-contact mode their messenger contacts.  The
   enrollments, relationships and people behind it are not fetched;
 * the recipients' active district assignments (the Staff reason);
-* every household a recipient is an active member of, with all its active
-  members (whose messages a change to its phone affects), into the selection;
+* every household with a saved phone that a recipient is an active member
+  of, with all its active members (whose messages a change to its phone
+  affects), into the selection;
 * the saved contact points of the recipients and of those households.
 """
 
@@ -30,11 +31,13 @@ from .tables import ASSIGNMENTS, CONTACT_POINTS, Table
 ACTIVE = "t.start_date <= %(day)s AND %(day)s <= t.end_date"
 
 
+# The id lists sent back to the server (a district's recipients, their households) go in
+# PostgreSQL's binary format: half the time of quoting 200,000 ids as an array literal.
 def scoped_snapshot(cursor: psycopg.Cursor[Any], spec: BatchSpec, version: str) -> Snapshot:
     params: dict[str, Any] = {"day": spec.as_of, "household_phone": Method.HOUSEHOLD_PHONE.value}
 
     def select(table: Table, where: str) -> list[Any]:
-        return [table.from_row(row) for row in cursor.execute(table.select(f"WHERE {where}"), params).fetchall()]
+        return table.records(cursor.execute(table.select(f"WHERE {where}"), params).fetchall())
 
     def ids(query: str) -> list[str]:
         return [person_id for (person_id,) in cursor.execute(query, params).fetchall()]
@@ -42,7 +45,7 @@ def scoped_snapshot(cursor: psycopg.Cursor[Any], spec: BatchSpec, version: str) 
     skipped: list[tuple[str, SkipReason]] = []
     if spec.mode is Mode.CENSUS_STAFF:
         params["wanted"] = sorted(spec.filter_ids or ())
-        wanted = "SELECT w.id FROM unnest(%(wanted)s::text[]) AS w(id)"
+        wanted = "SELECT w.id FROM unnest(%(wanted)b::text[]) AS w(id)"
         known = "EXISTS (SELECT 1 FROM persons AS p WHERE p.id = w.id)"
         assigned = f"EXISTS (SELECT 1 FROM assignments AS t WHERE t.person_id = w.id AND {ACTIVE})"
         skipped += [(i, SkipReason.UNKNOWN_PERSON) for i in ids(f"{wanted} WHERE NOT {known}")]
@@ -55,7 +58,7 @@ def scoped_snapshot(cursor: psycopg.Cursor[Any], spec: BatchSpec, version: str) 
                 conditions.append(f"t.{column} = %({column})s")
                 params[column] = value
         if spec.filter_ids is not None:
-            conditions.append("t.student_id = ANY(%(filter_ids)s::text[])")
+            conditions.append("t.student_id = ANY(%(filter_ids)b::text[])")
             params["filter_ids"] = sorted(spec.filter_ids)
         enrolled = "SELECT t.student_id FROM enrollments AS t WHERE " + " AND ".join(conditions)
         if spec.mode is Mode.STUDENTS:
@@ -67,12 +70,15 @@ def scoped_snapshot(cursor: psycopg.Cursor[Any], spec: BatchSpec, version: str) 
             )
 
     params["people"] = recipients
-    assignments = select(ASSIGNMENTS, f"t.person_id = ANY(%(people)s::text[]) AND {ACTIVE}")
+    assignments = select(ASSIGNMENTS, f"t.person_id = ANY(%(people)b::text[]) AND {ACTIVE}")
     households: defaultdict[str, list[str]] = defaultdict(list)
     for household, person in cursor.execute(
         f"SELECT t.household_id, t.person_id FROM household_members AS t WHERE {ACTIVE} "
         "AND t.household_id IN (SELECT t.household_id FROM household_members AS t "
-        f"WHERE t.person_id = ANY(%(people)s::text[]) AND {ACTIVE})",
+        f"WHERE t.person_id = ANY(%(people)b::text[]) AND {ACTIVE}) "
+        # A household matters only for its phone: without a saved one it stays out of the selection.
+        "AND EXISTS (SELECT FROM contact_points AS p WHERE p.owner_id = t.household_id "
+        "AND p.method = %(household_phone)s AND p.address <> '')",
         params,
     ).fetchall():
         households[household].append(person)
@@ -80,8 +86,8 @@ def scoped_snapshot(cursor: psycopg.Cursor[Any], spec: BatchSpec, version: str) 
     points = select(
         CONTACT_POINTS,
         "t.address <> '' AND ("
-        "(t.method <> %(household_phone)s AND t.owner_id = ANY(%(people)s::text[])) "
-        "OR (t.method = %(household_phone)s AND t.owner_id = ANY(%(households)s::text[])))",
+        "(t.method <> %(household_phone)s AND t.owner_id = ANY(%(people)b::text[])) "
+        "OR (t.method = %(household_phone)s AND t.owner_id = ANY(%(households)b::text[])))",
     )
     return trusted_snapshot(
         {"assignments": assignments, "contact_points": points},

@@ -26,6 +26,7 @@ from contact_prefs import (
     StoreError,
     UnknownBatchError,
 )
+from contact_prefs.bulk import collector_paused
 from contact_prefs.changes import count_updates
 from contact_prefs.plain import spec_from_plain, spec_to_plain
 from contact_prefs.rules import check_undoable, restore_within_consent
@@ -80,45 +81,45 @@ class PostgresStore:
     # -- reading --------------------------------------------------------------
 
     def dump(self) -> Snapshot:
-        with self._transaction(READ) as cursor:
+        with collector_paused(), self._transaction(READ) as cursor:
             version = self._version(cursor)
             collections: dict[str, Any] = {
-                table.name: [table.from_row(row) for row in cursor.execute(table.select()).fetchall()]
-                for table in TABLES
+                table.name: table.records(cursor.execute(table.select()).fetchall()) for table in TABLES
             }
         return Snapshot(version=version, **collections)
 
     def snapshot(self, spec: BatchSpec) -> Snapshot:
-        with self._transaction(READ) as cursor:
+        with collector_paused(), self._transaction(READ) as cursor:
             return scoped_snapshot(cursor, spec, self._version(cursor))
 
     def history(self) -> tuple[BatchRecord, ...]:
-        with self._transaction(READ) as cursor:
-            batches = cursor.execute(
-                "SELECT batch_id, actor, at, spec, undone_by, undoes FROM batches ORDER BY version DESC"
-            ).fetchall()
-            points: dict[str, list[Any]] = {}
-            for batch_id, *row in cursor.execute(
-                "SELECT batch_id, owner_id, method, source_before, enabled_before, enabled_after, affects "
-                "FROM batch_points ORDER BY batch_id, position"
-            ).fetchall():
-                points.setdefault(batch_id, []).append(row)
-        records = []
-        for batch_id, actor, at, spec, undone_by, undoes in batches:
-            updates = updates_from_rows(points.get(batch_id, ()))
-            records.append(
-                BatchRecord(
-                    batch_id=batch_id,
-                    actor=actor,
-                    at=at.astimezone(datetime.UTC),
-                    spec=spec_from_plain(spec),
-                    counts=count_updates(updates),
-                    changes=tuple(change for update in updates for change in update.changes),
-                    undone_by=undone_by,
-                    undoes=undoes,
+        with collector_paused():
+            with self._transaction(READ) as cursor:
+                batches = cursor.execute(
+                    "SELECT batch_id, actor, at, spec, undone_by, undoes FROM batches ORDER BY version DESC"
+                ).fetchall()
+                points: dict[str, list[Any]] = {}
+                for batch_id, *row in cursor.execute(
+                    "SELECT batch_id, owner_id, method, source_before, enabled_before, enabled_after, affects "
+                    "FROM batch_points ORDER BY batch_id, position"
+                ).fetchall():
+                    points.setdefault(batch_id, []).append(row)
+            records = []
+            for batch_id, actor, at, spec, undone_by, undoes in batches:
+                updates = updates_from_rows(points.get(batch_id, ()))
+                records.append(
+                    BatchRecord(
+                        batch_id=batch_id,
+                        actor=actor,
+                        at=at.astimezone(datetime.UTC),
+                        spec=spec_from_plain(spec),
+                        counts=count_updates(updates),
+                        changes=tuple(change for update in updates for change in update.changes),
+                        undone_by=undone_by,
+                        undoes=undoes,
+                    )
                 )
-            )
-        return tuple(records)
+            return tuple(records)
 
     # -- writing --------------------------------------------------------------
 
@@ -141,14 +142,15 @@ class PostgresStore:
             bump_version(cursor)
 
     def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        rows = write_rows(changeset.updates, lambda update: Source.BATCH)
-        with self._transaction(WRITE) as cursor:
-            _conflicts(changeset.updates, write_points(cursor, rows))
-            batch_id, at = self._record(cursor, changeset.spec, actor, recorded=bool(rows), undoes=None)
+        with collector_paused():
+            rows = write_rows(changeset.updates, lambda update: Source.BATCH)
+            with self._transaction(WRITE) as cursor:
+                _conflicts(changeset.updates, write_points(cursor, rows))
+                batch_id, at = self._record(cursor, changeset.spec, actor, recorded=bool(rows), undoes=None)
         return Receipt(batch_id=batch_id, actor=actor, at=at, counts=changeset.counts(), applied=len(changeset))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
-        with self._transaction(WRITE) as cursor:
+        with collector_paused(), self._transaction(WRITE) as cursor:
             original = cursor.execute(
                 "SELECT spec, undone_by, undoes FROM batches WHERE batch_id = %s FOR UPDATE", [batch_id]
             ).fetchone()

@@ -7,6 +7,7 @@ whatever its size.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -19,11 +20,12 @@ from contact_prefs import (
     HouseholdMember,
     Method,
     Person,
-    ReasonSet,
     Relationship,
     Source,
     StoreError,
 )
+from contact_prefs.reasons import BY_MASK
+from contact_prefs.records import trusted
 
 Row = tuple[Any, ...]
 
@@ -58,7 +60,8 @@ class Table:
     columns: tuple[Column, ...]
     key_size: int
     to_row: Callable[[Any], Row]
-    from_row: Callable[[Row], Any]
+    from_row: Callable[..., Any]
+    """Builds a record from a row's columns, given as arguments, without checking it."""
 
     @property
     def keys(self) -> tuple[Column, ...]:
@@ -67,6 +70,27 @@ class Table:
     def select(self, where: str = "") -> str:
         """Read records of ``t``; ``where`` narrows them."""
         return f"SELECT {', '.join(c.loaded() for c in self.columns)} FROM {self.name} AS t {where}"
+
+    def records(self, rows: Sequence[Row]) -> list[Any]:
+        """The records of ``rows`` (of :meth:`select`'s columns), in one pass.
+
+        A row another program wrote with a value this library does not store
+        (an unknown method or source, a mask beyond the reasons) is refused
+        with its table and key, and nothing is read.
+        """
+        try:
+            return list(itertools.starmap(self.from_row, rows))
+        except (KeyError, IndexError, TypeError):
+            for row in rows:
+                try:
+                    self.from_row(*row)
+                except (KeyError, IndexError, TypeError) as error:
+                    key = ", ".join(str(value) for value in row[: self.key_size])
+                    raise StoreError(
+                        f"{self.name} ({key}) holds a value this library does not store ({error}); "
+                        "see docs/postgres.md for the stored forms; nothing was read"
+                    ) from None
+            raise
 
     def upsert(self, updated: Sequence[str] | None = None) -> str:
         """Insert one record per array element, replacing by key the ``updated`` columns (default: all)."""
@@ -114,47 +138,36 @@ def _arrays(columns: Iterable[Column]) -> str:
 
 METHODS = {method.value: method for method in Method}
 SOURCES = {source.value: source for source in Source}
+# Enum.value is a Python-level property; a dict look-up by (identity-hashed) member is not.
+METHOD_VALUES = {method: method.value for method in Method}
+SOURCE_VALUES = {source: source.value for source in Source}
 
 _TEXT = "text"
 _START = Column("start_date", "date", OPEN_START)
 _END = Column("end_date", "date", OPEN_END)
 
 
-def _person(row: Row) -> Person:
-    return Person(id=row[0], name=row[1])
-
-
-def _member(row: Row) -> HouseholdMember:
-    return HouseholdMember(household_id=row[0], person_id=row[1], start=row[2], end=row[3])
-
-
-def _enrollment(row: Row) -> Enrollment:
-    return Enrollment(student_id=row[0], school_id=row[1], calendar_id=row[2], start=row[3], end=row[4])
-
-
-def _relationship(row: Row) -> Relationship:
-    return Relationship(student_id=row[0], contact_id=row[1], messenger=row[2])
-
-
-def _assignment(row: Row) -> DistrictAssignment:
-    return DistrictAssignment(person_id=row[0], start=row[1], end=row[2])
-
-
-def _point(row: Row) -> ContactPoint:
-    owner_id, method, address, enabled, text, source, revoked = row
-    return ContactPoint(
-        owner_id=owner_id,
-        method=METHODS[method],
-        address=address,
-        enabled=ReasonSet.from_mask(enabled),
-        text=ReasonSet.from_mask(text),
-        source=SOURCES[source],
-        revoked=revoked,
-    )
+# Each takes a row's columns as arguments (``Table.records`` feeds them with ``itertools.starmap``)
+# and builds the record unchecked: rows are read back as this library's loads wrote them.
+_person = trusted(Person)
+_member = trusted(HouseholdMember)
+_enrollment = trusted(Enrollment)
+_relationship = trusted(Relationship)
+_assignment = trusted(DistrictAssignment)
+# Other programs may write these tables: a dict refuses a mask out of range, where an index would wrap.
+_MASKS = dict(enumerate(BY_MASK))
+_point = trusted(
+    ContactPoint,
+    method=METHODS.__getitem__,
+    enabled=_MASKS.__getitem__,
+    text=_MASKS.__getitem__,
+    source=SOURCES.__getitem__,
+)
 
 
 def _point_row(p: ContactPoint) -> Row:
-    return (p.owner_id, p.method.value, p.address, p.enabled.mask, p.text.mask, p.source.value, p.revoked)
+    method, source = METHOD_VALUES[p.method], SOURCE_VALUES[p.source]
+    return (p.owner_id, method, p.address, p.enabled.mask, p.text.mask, source, p.revoked)
 
 
 PERSONS = Table(

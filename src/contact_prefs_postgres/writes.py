@@ -31,7 +31,7 @@ CREATE TEMP TABLE point_writes (
     enabled_before integer NOT NULL,
     enabled_after integer NOT NULL,
     source_after text NOT NULL,
-    affects text[] NOT NULL
+    affects text[]  -- NULL: just the owner (sent as nothing, where an array costs a dump per row)
 ) ON COMMIT DROP
 """
 COPY_POINT_WRITES = (
@@ -59,21 +59,23 @@ FOR UPDATE OF p
 """
 LOCK_LISTED_POINTS = f"SELECT count(*) FROM ({READ_LISTED_POINTS}) AS locked"
 
-# The compare-and-set in one statement: every point still as planned is
-# written; the points that were not (changed, gone, or revoked while the write
-# would switch a reason on) come back.
+# The compare-and-set: every point still as planned is written (all of them, or the
+# caller rolls back).
 WRITE_POINTS = """
-WITH written AS (
-    UPDATE contact_points AS p
-    SET enabled = w.enabled_after, source = w.source_after
-    FROM point_writes AS w
-    WHERE p.owner_id = w.owner_id AND p.method = w.method
-      AND p.enabled = w.enabled_before AND p.source = w.source_before
-      AND NOT (p.revoked AND (w.enabled_after & ~w.enabled_before) <> 0)
-    RETURNING p.owner_id, p.method
-)
+UPDATE contact_points AS p
+SET enabled = w.enabled_after, source = w.source_after
+FROM point_writes AS w
+WHERE p.owner_id = w.owner_id AND p.method = w.method
+  AND p.enabled = w.enabled_before AND p.source = w.source_before
+  AND NOT (p.revoked AND (w.enabled_after & ~w.enabled_before) <> 0)
+"""
+
+# The points that were not as planned: gone, changed, or revoked where the write would switch a reason on.
+FIND_CONFLICTS = """
 SELECT w.owner_id, w.method FROM point_writes AS w
-WHERE NOT EXISTS (SELECT FROM written AS x WHERE x.owner_id = w.owner_id AND x.method = w.method)
+LEFT JOIN contact_points AS p USING (owner_id, method)
+WHERE p.owner_id IS NULL OR p.enabled <> w.enabled_before OR p.source <> w.source_before
+   OR (p.revoked AND (w.enabled_after & ~w.enabled_before) <> 0)
 """
 
 
@@ -88,7 +90,11 @@ def write_points(cursor: psycopg.Cursor[Any], rows: list[WriteRow]) -> set[Point
         for row in rows:
             copy.write_row(row)
     cursor.execute(LOCK_POINTS)
-    return {(owner_id, method) for owner_id, method in cursor.execute(WRITE_POINTS).fetchall()}
+    cursor.execute("SAVEPOINT point_writes")
+    if cursor.execute(WRITE_POINTS).rowcount == len(rows):  # the usual case: one statement, no anti-join
+        return set()
+    cursor.execute("ROLLBACK TO SAVEPOINT point_writes")  # find the culprits among the points as they were
+    return {(owner_id, method) for owner_id, method in cursor.execute(FIND_CONFLICTS).fetchall()}
 
 
 def lock_points(cursor: psycopg.Cursor[Any], owner_ids: list[str], methods: list[str]) -> None:
@@ -110,7 +116,8 @@ def record_points(cursor: psycopg.Cursor[Any], batch_id: str) -> None:
     cursor.execute(
         "INSERT INTO batch_points "
         "(batch_id, position, owner_id, method, source_before, enabled_before, enabled_after, affects) "
-        "SELECT %s, position, owner_id, method, source_before, enabled_before, enabled_after, affects "
+        "SELECT %s, position, owner_id, method, source_before, enabled_before, enabled_after, "
+        "coalesce(affects, ARRAY[owner_id]) "
         "FROM point_writes",
         [batch_id],
     )

@@ -124,3 +124,33 @@ def test_keep_preferences_creates_missing_points_whole(schema_url: str) -> None:
         points = {p.key: p for p in store.dump().contact_points}
     assert points[new.key] == new
     assert points[existing.key] == attrs.evolve(TWO_SCHOOLS.contact_points[0], address=ADDRESS)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "says"),
+    [
+        ("method", "'fax'", "'fax'"),
+        ("enabled", "-1", "-1"),
+        ("text_enabled", "256", "256"),
+        ("source", "'sis'", "'sis'"),
+    ],
+)
+def test_a_row_another_program_wrote_wrong_is_refused_naming_table_and_key(
+    schema_url: str, connect: Callable[[], Any], column: str, value: str, says: str
+) -> None:
+    # Other programs may write the tables (docs/postgres.md): what the store cannot read, it names.
+    from psycopg import sql
+
+    spec = BatchSpec(mode=Mode.STUDENT_MESSENGER_CONTACTS, settings={Reason.GENERAL: "on"}, as_of=DAY)
+    with open_store(schema_url) as store:
+        store.load(TWO_SCHOOLS)
+        store.load(Snapshot(contact_points=[ContactPoint(owner_id="gn", method=Method.CELL_PHONE, address=ADDRESS)]))
+        connect().execute(
+            sql.SQL("UPDATE {}.contact_points SET {} = {} WHERE owner_id = 'gn' AND method = 'cell_phone'").format(
+                sql.Identifier(store.url.schema), sql.Identifier(column), sql.SQL(value)
+            )
+        )
+        for read in (store.dump, lambda: store.snapshot(spec)):
+            with pytest.raises(StoreError, match=rf"contact_points \(gn, .*\) holds a value .*{says}") as raised:
+                read()
+            assert ADDRESS not in str(raised.value)
