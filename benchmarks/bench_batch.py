@@ -147,16 +147,21 @@ class SQLite:
     def _connect(url: str) -> sqlite3.Connection:
         return sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
 
-    def floor(self, url: str) -> float:
-        """Two temporary tables and two set-based UPDATEs, each finding its points by primary key."""
-        connection = self._connect(url)
+    @staticmethod
+    def _id_tables(connection: sqlite3.Connection) -> None:
+        """The temporary id tables of the recipients and of their households, in the open transaction."""
         day = {"day": DAY.isoformat()}
-        started = time.perf_counter()
-        connection.execute("BEGIN IMMEDIATE")
         connection.execute("CREATE TEMP TABLE recipients (id TEXT PRIMARY KEY) WITHOUT ROWID")
         connection.execute(f"INSERT OR IGNORE INTO recipients {_RECIPIENTS_SQLITE}", day)
         connection.execute("CREATE TEMP TABLE households (id TEXT PRIMARY KEY) WITHOUT ROWID")
         connection.execute(f"INSERT OR IGNORE INTO households {_HOUSEHOLDS_SQLITE}", day)
+
+    def floor(self, url: str) -> float:
+        """Two temporary tables and two set-based UPDATEs, each finding its points by primary key."""
+        connection = self._connect(url)
+        started = time.perf_counter()
+        connection.execute("BEGIN IMMEDIATE")
+        self._id_tables(connection)
         # One UPDATE per kind of owner, each seeking its owners' points by key: one UPDATE over
         # both kinds at once scans every point of the district instead, about half as fast again.
         for kind, owners in ((f"method != '{HOUSEHOLD}'", "recipients"), (f"method = '{HOUSEHOLD}'", "households")):
@@ -205,13 +210,9 @@ class SQLite:
     def bound(self, url: str) -> float:
         """The floor's id tables, then every point the batch can change read out, and each change written by key."""
         connection = self._connect(url)
-        day = {"day": DAY.isoformat()}
         started = time.perf_counter()
         connection.execute("BEGIN IMMEDIATE")
-        connection.execute("CREATE TEMP TABLE recipients (id TEXT PRIMARY KEY) WITHOUT ROWID")
-        connection.execute(f"INSERT OR IGNORE INTO recipients {_RECIPIENTS_SQLITE}", day)
-        connection.execute("CREATE TEMP TABLE households (id TEXT PRIMARY KEY) WITHOUT ROWID")
-        connection.execute(f"INSERT OR IGNORE INTO households {_HOUSEHOLDS_SQLITE}", day)
+        self._id_tables(connection)
         connection.executemany(
             "UPDATE contact_points SET enabled = ?, source = ? WHERE owner_id = ? AND method = ?",
             changed_points(connection.execute(_POINTS_SQLITE)),
