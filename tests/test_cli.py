@@ -107,6 +107,21 @@ def test_demo_refuses_a_store_with_data_unless_forced(folder: Path) -> None:
     assert len(history(folder)) == 2
 
 
+def test_only_demo_and_import_start_the_default_store(tmp_path: Path) -> None:
+    # A command run in the wrong folder says so, instead of creating an empty store and reporting nothing.
+    for command in (
+        ["history"],
+        ["show", "feedbeef"],
+        ["plan", "--mode", "students", "--set", "teacher=on"],
+        ["export", "csv", "out"],
+    ):
+        error = fails(tmp_path, *command)
+        assert f"there is no contact-prefs.db in {tmp_path}" in error and "demo" in error and "--store" in error
+    assert list(tmp_path.iterdir()) == []
+    # A store named explicitly is opened (and created) as its backend does.
+    assert json.loads(ok(tmp_path, "history", "--format", "json", store="sqlite:///named.db")) == []
+
+
 def test_the_store_option_goes_before_or_after_the_command_or_in_the_environment(tmp_path: Path) -> None:
     ok(tmp_path, "--store", "sqlite:///one.db", "demo", "--students", "30")
     ok(tmp_path, "demo", "--students", "30", "--store", "sqlite:///two.db")

@@ -33,6 +33,8 @@ from .store import BatchRecord, Receipt, Store
 
 PROG = "contact-prefs"
 DEFAULT_STORE = "sqlite:///contact-prefs.db"
+DEFAULT_FILE = Path("contact-prefs.db")
+"""The file ``DEFAULT_STORE`` names, in the current folder."""
 STORE_VARIABLE = "CONTACT_PREFS_STORE"
 EXIT_DONE, EXIT_CONFLICT, EXIT_USAGE = 0, 1, 2
 SHOWN_IDS = 5
@@ -263,8 +265,16 @@ def _store_url(args: argparse.Namespace) -> tuple[str, str]:
     return DEFAULT_STORE, "the default store"
 
 
-def _open(args: argparse.Namespace) -> Store:
+def _open(args: argparse.Namespace, *, create: bool = False) -> Store:
+    """The store the command works on.  Only ``create`` commands (demo, import) may start
+    the default store: any other command run in a folder without it says so, rather than
+    leave an empty ``contact-prefs.db`` behind and report an empty district."""
     url, origin = _store_url(args)
+    if url == DEFAULT_STORE and not create and not DEFAULT_FILE.exists():
+        raise UsageError(
+            f"there is no {DEFAULT_FILE} in {Path.cwd()}: run '{PROG} demo' or '{PROG} import' there first, "
+            "or name the store with --store URL"
+        )
     try:
         return open_store(url)
     except UnknownStoreError as error:
@@ -277,7 +287,7 @@ def _open(args: argparse.Namespace) -> Store:
 def _demo(args: argparse.Namespace) -> int:
     url, _ = _store_url(args)
     today = datetime.date.today()
-    with _open(args) as store:
+    with _open(args, create=True) as store:
         if not args.force:
             held, batches = len(store.dump()), len(store.history())
             if held or batches:
@@ -500,13 +510,13 @@ def _import(args: argparse.Namespace) -> int:
     _progress(f"Reading {args.directory}")
     if args.kind == "csv":
         snapshot = read_csv(args.directory)
-        with _open(args) as store:
+        with _open(args, create=True) as store:
             _progress(f"Loading {len(snapshot):,} records")
             store.load(snapshot)
         counts = {name: len(records) for name, records in snapshot.collections().items()}
     else:
         roster = read_oneroster(args.directory)
-        with _open(args) as store:
+        with _open(args, create=True) as store:
             _progress(f"Loading {len(roster.snapshot):,} records")
             store.load(roster.snapshot, remove=roster.remove, keep_preferences=True)
         counts = dict(roster.summary)
