@@ -11,7 +11,15 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from .enums import Method, Source
 from .spec import BatchSpec
+
+# Enums by stored value and back, as dicts: C-level look-ups for a store's million rows, where
+# ``Method(value)`` and ``Enum.value`` run Python code.
+METHODS = {method.value: method for method in Method}
+SOURCES = {source.value: source for source in Source}
+METHOD_VALUES = {method: method.value for method in Method}
+SOURCE_VALUES = {source: source.value for source in Source}
 
 
 def spec_to_plain(spec: BatchSpec) -> dict[str, Any]:

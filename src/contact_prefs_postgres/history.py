@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from contact_prefs import PointUpdate, ReasonSet, Source
-
-from .tables import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES
+from contact_prefs.plain import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES
 
 WriteRow = tuple[int, str, str, str, int, int, str, list[str] | None]
 """A point write: position, owner_id, method, source_before, enabled_before, enabled_after,

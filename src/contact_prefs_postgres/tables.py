@@ -18,12 +18,11 @@ from contact_prefs import (
     DistrictAssignment,
     Enrollment,
     HouseholdMember,
-    Method,
     Person,
     Relationship,
-    Source,
     StoreError,
 )
+from contact_prefs.plain import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES
 from contact_prefs.reasons import BY_MASK
 from contact_prefs.records import trusted
 
@@ -135,12 +134,6 @@ class Table:
 def _arrays(columns: Iterable[Column]) -> str:
     return ", ".join(f"%s::{column.type}[]" for column in columns)
 
-
-METHODS = {method.value: method for method in Method}
-SOURCES = {source.value: source for source in Source}
-# Enum.value is a Python-level property; a dict look-up by (identity-hashed) member is not.
-METHOD_VALUES = {method: method.value for method in Method}
-SOURCE_VALUES = {source: source.value for source in Source}
 
 _TEXT = "text"
 _START = Column("start_date", "date", OPEN_START)

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 
 from contact_prefs import BatchRecord, BatchSpec, Change, Method, PointUpdate, Reason
 from contact_prefs.changes import count_changes
-from contact_prefs.plain import spec_from_plain, spec_to_plain
+from contact_prefs.plain import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES, spec_from_plain, spec_to_plain
 
-from .tables import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES, Row, reasons
+from .tables import Row, reasons
 
 Counts = Mapping[tuple[Method, Reason], int]
 

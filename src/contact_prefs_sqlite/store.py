@@ -33,13 +33,14 @@ from contact_prefs import (
 )
 from contact_prefs.bulk import collector_paused
 from contact_prefs.changes import count_updates
+from contact_prefs.plain import METHOD_VALUES
 from contact_prefs.rules import check_undoable, restore_within_consent
 from contact_prefs.snapshot import RECORD_FIELDS, trusted_snapshot
 
 from . import history as history_rows
 from .connection import connect, describe, translated
 from .narrowing import create_temporary_tables, narrowed
-from .tables import METHOD_VALUES, PREFERENCES, TABLES
+from .tables import PREFERENCES, TABLES
 from .url import database_path
 
 __all__ = ["SQLiteStore"]

@@ -21,11 +21,10 @@ from contact_prefs import (
     DistrictAssignment,
     Enrollment,
     HouseholdMember,
-    Method,
     Person,
     Relationship,
-    Source,
 )
+from contact_prefs.plain import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES
 from contact_prefs.reasons import BY_MASK
 from contact_prefs.records import trusted
 
@@ -34,11 +33,6 @@ Row = tuple[Any, ...]
 OPEN_START = ""
 """``start_on`` of a record without a start: a key column cannot hold NULL (NULLs never collide)."""
 
-METHODS = {method.value: method for method in Method}
-SOURCES = {source.value: source for source in Source}
-# Enum.value is a Python-level property; a dict look-up by (identity-hashed) member is not.
-METHOD_VALUES = {method: method.value for method in Method}
-SOURCE_VALUES = {source: source.value for source in Source}
 reasons = BY_MASK.__getitem__  # a C-level look-up, per row
 
 
