@@ -15,6 +15,7 @@ from contact_prefs import (
     Method,
     Mode,
     Person,
+    PointUpdate,
     Reason,
     ReasonSet,
     Setting,
@@ -175,3 +176,24 @@ def test_sorted_snapshots_of_one_state_are_equal() -> None:
     assert one != two
     assert one.sorted() == two.sorted()
     assert one.sorted().contact_points == (b, a)
+
+
+@pytest.mark.parametrize(
+    ("method", "affects", "only_owner"),
+    [
+        (Method.EMAIL, {"g1"}, True),
+        (Method.HOUSEHOLD_PHONE, {"g1", "g2"}, False),
+        (Method.HOUSEHOLD_PHONE, {"g2"}, False),  # a household id is never its own member
+        (Method.HOUSEHOLD_PHONE, set(), False),  # a household with no active member left
+    ],
+)
+def test_an_update_knows_whether_it_affects_only_its_owner(method: Method, affects: set[str], only_owner: bool) -> None:
+    update = PointUpdate(
+        owner_id="g1",
+        method=method,
+        source_before=Source.DEFAULT,
+        enabled_before=ReasonSet(),
+        enabled_after=ReasonSet({Reason.GENERAL}),
+        affects=frozenset(affects),
+    )
+    assert update.affects_only_owner is only_owner

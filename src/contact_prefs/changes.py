@@ -79,6 +79,12 @@ class PointUpdate:
         return (self.owner_id, self.method)
 
     @property
+    def affects_only_owner(self) -> bool:
+        """Whether the update affects just its owner, as every update but a household phone's does
+        (stores record whom the others affect, and nothing for these)."""
+        return len(self.affects) == 1 and self.owner_id in self.affects
+
+    @property
     def switched_on(self) -> ReasonSet:
         return self.enabled_after - self.enabled_before
 

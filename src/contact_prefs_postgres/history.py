@@ -32,7 +32,7 @@ def write_rows(updates: Iterable[PointUpdate], source_after: Callable[[PointUpda
             update.enabled_before.mask,
             update.enabled_after.mask,
             SOURCE_VALUES[source_after(update)],
-            None if len(update.affects) == 1 and update.owner_id in update.affects else sorted(update.affects),
+            None if update.affects_only_owner else sorted(update.affects),
         )
         for position, update in enumerate(updates)
     ]

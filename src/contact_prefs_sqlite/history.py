@@ -95,11 +95,7 @@ def affects_json(updates: Iterable[PointUpdate]) -> str:
     """The people each update affects, as ``{"position": [sorted ids]}``, for the updates that
     affect more than their owner (household phones); every other update affects just its owner."""
     return json.dumps(
-        {
-            position: sorted(u.affects)
-            for position, u in enumerate(updates)
-            if len(u.affects) != 1 or u.owner_id not in u.affects
-        },
+        {position: sorted(u.affects) for position, u in enumerate(updates) if not u.affects_only_owner},
         separators=(",", ":"),
     )
 
