@@ -3,7 +3,8 @@
 Opening checks, in order and before anything is written: that the file (or
 its folder, for a new file) is writable, that the file is a SQLite database,
 that it is a contact-prefs store (or empty), and that its schema version is
-one this code knows.  Only then is it migrated and switched to WAL.
+one this code knows.  Only then is it migrated and switched to WAL.  A new
+file is created readable by its owner only, and its journal files with it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 
 from contact_prefs import StoreError
+from contact_prefs.private_files import create_owner_only
 
 from . import schema
 from .url import MEMORY
@@ -34,6 +36,7 @@ def connect(path: str, migrations: Sequence[Sequence[str]] | None = None) -> sql
     """An open, migrated connection to ``path``, in autocommit mode (transactions are explicit)."""
     migrations = schema.MIGRATIONS if migrations is None else migrations
     _check_access(path)
+    _create_owner_only(path)
     with translated(path, "open"):
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
     try:
@@ -102,6 +105,20 @@ def _check_access(path: str) -> None:
             f"cannot open {describe(path)}: its folder {folder} is not writable, and SQLite keeps "
             "its journal files (-wal, -shm) next to the database"
         )
+
+
+def _create_owner_only(path: str) -> None:
+    """Create a new store file readable by its owner only, before SQLite creates it readable by all.
+
+    SQLite gives its journal files (-journal, -wal, -shm) the database file's
+    own mode, so they follow.  An existing file keeps the mode it has.
+    """
+    if path == MEMORY:
+        return
+    try:
+        create_owner_only(path)
+    except OSError as error:
+        raise StoreError(f"cannot create {describe(path)}: {error.strerror or error}") from error
 
 
 def _check_identity(connection: sqlite3.Connection, path: str, known: int) -> int:

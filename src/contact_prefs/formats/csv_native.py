@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from ..enums import Method, Reason, Source
+from ..private_files import open_staging
 from ..reasons import ReasonSet
 from ..snapshot import RECORD_FIELDS, RECORD_TYPES, Snapshot
 from .errors import FormatError
@@ -60,9 +61,9 @@ def write_csv(snapshot: Snapshot, directory: str | Path) -> dict[str, int]:
     try:
         for name, records in snapshot.collections().items():
             target = folder / FILES[name]
-            staging = target.with_name(f".{target.name}.partial")
+            staging, stream = open_staging(target)  # owner-only, and never through a planted link
             staged.append((staging, target))
-            with staging.open("w", encoding="utf-8", newline="") as stream:
+            with stream:
                 writer = csv.writer(stream)  # "\r\n" line ends: a bare "\r" in a value gets quoted too
                 columns = COLUMNS[name]
                 writer.writerow(columns)
