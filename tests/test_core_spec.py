@@ -7,6 +7,7 @@ import datetime
 import pytest
 
 from contact_prefs import BatchSpec, Mode, Reason, Setting, SpecError
+from contact_prefs.spec import TEXT_REFUSAL, SettingError, reason_setting
 
 
 def test_settings_accept_strings_and_fill_in_no_change() -> None:
@@ -26,7 +27,7 @@ def test_specs_that_mean_the_same_are_equal() -> None:
     assert a == b and hash(a) == hash(b)
 
 
-@pytest.mark.parametrize("key", ["text", "SMS", "Text", "text-message"])
+@pytest.mark.parametrize("key", ["text", "SMS", "Text", "text-message", "text message", " Text  Messages "])
 def test_text_message_preferences_cannot_be_set_in_a_batch(key: str) -> None:
     # Seed: "Text message preferences cannot be set in the Contact Preferences Batch,
     # as recipients could potentially be charged for text messages they do not want to receive."
@@ -71,7 +72,7 @@ def test_filter_must_be_a_collection_of_ids() -> None:
     assert BatchSpec(mode="students", settings={}, filter_ids=["s1", "s1"]).filter_ids == {"s1"}
     with pytest.raises(SpecError, match=r"collection of ids, not the string 's1'"):
         BatchSpec(mode="students", settings={}, filter_ids="s1")
-    with pytest.raises(SpecError, match=r"non-empty string ids"):
+    with pytest.raises(SpecError, match=r"filter_ids must hold ids .*; 1 do not, such as one that is empty"):
         BatchSpec(mode="students", settings={}, filter_ids=["s1", ""])
 
 
@@ -81,7 +82,29 @@ def test_a_reason_set_twice_is_rejected() -> None:
 
 
 def test_scope_ids_must_be_ids() -> None:
-    with pytest.raises(SpecError, match=r"school_id must be a non-empty id or None"):
+    with pytest.raises(SpecError, match=r"school_id must be an id or None \(meaning all\), and it is empty"):
         BatchSpec(mode="students", settings={}, school_id="")
     spec = BatchSpec(mode="students", settings={}, calendar_id="north:2026")
     assert spec.school_id is None and spec.calendar_id == "north:2026"
+
+
+def test_the_command_line_and_the_spec_check_a_setting_with_one_function() -> None:
+    # reason_setting is what BatchSpec and --set both call: one normalization, one refusal.
+    with pytest.raises(SettingError) as raised:
+        reason_setting("text message", "on")
+    assert raised.value.problem == TEXT_REFUSAL
+    with pytest.raises(SpecError) as from_spec:
+        BatchSpec(mode="students", settings={"text message": "on"})
+    assert str(from_spec.value) == str(raised.value) == f"'text message': {TEXT_REFUSAL}"
+    assert reason_setting(" Food--Service ", "No-Change") == (Reason.FOOD_SERVICE, Setting.NO_CHANGE)
+
+
+def test_spec_errors_withhold_what_looks_like_personal_data() -> None:
+    for settings in ({"pat@example.org": "on"}, {"general": "(280) 555-0143"}):
+        with pytest.raises(SpecError) as raised:
+            BatchSpec(mode="students", settings=settings)
+        assert "pat@example" not in str(raised.value) and "555" not in str(raised.value)
+        assert "a value that looks like" in str(raised.value)
+    with pytest.raises(SpecError) as raised:
+        BatchSpec(mode="students", settings={}, filter_ids=["pat@example.org\n"])
+    assert "pat@" not in str(raised.value) and "control character" in str(raised.value)

@@ -1,13 +1,28 @@
 """The vocabulary of the domain: reasons, methods, modes, settings, sources, skips.
 
 Every enum's values are the lower-case member names, and member order is the
-display order.  Lookups by value forgive case, dashes and spaces, so
-``Reason("Food-Service") is Reason.FOOD_SERVICE``: people type these names.
+display order.  Lookups by value forgive case, dashes and spaces (through
+:func:`normal_name`, the one normalization the core and the command line
+share), so ``Reason("Food-Service") is Reason.FOOD_SERVICE``: people type
+these names.
 """
 
 from __future__ import annotations
 
 import enum
+import re
+
+_SEPARATORS = re.compile(r"[\s_-]+")
+
+
+def normal_name(text: str) -> str:
+    """The one normalization of a name people type (a reason, setting, mode, method...):
+    lower case, with runs of spaces, dashes and underscores made one underscore.
+
+    >>> normal_name(" Food-Service "), normal_name("text  message")
+    ('food_service', 'text_message')
+    """
+    return _SEPARATORS.sub("_", text.strip().lower())
 
 
 class _Vocabulary(enum.Enum):
@@ -20,7 +35,7 @@ class _Vocabulary(enum.Enum):
     @classmethod
     def _missing_(cls, value: object) -> _Vocabulary | None:
         if isinstance(value, str):
-            normal = value.strip().lower().replace("-", "_").replace(" ", "_")
+            normal = normal_name(value)
             for member in cls:
                 if member.value == normal:
                     return member

@@ -16,14 +16,16 @@ import attrs
 
 from .bulk import trusted_constructor
 from .enums import Method, Reason, Source
+from .identifiers import check_id, id_problem
 from .reasons import ReasonSet
 
 T = TypeVar("T")
 
 
 def _id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{type(instance).__name__}.{attribute.name} must be a non-empty string, not {value!r}")
+    # One rule for every id (contact_prefs.identifiers), so that every store accepts the same ids.
+    if id_problem(value) is not None:
+        check_id(value, f"{type(instance).__name__}.{attribute.name}")
 
 
 def _day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

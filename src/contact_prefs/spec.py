@@ -14,15 +14,31 @@ from typing import Any
 
 import attrs
 
-from .enums import Mode, Reason, Setting
+from .enums import Mode, Reason, Setting, normal_name
 from .errors import SpecError
+from .identifiers import MAX_LENGTH as MAX_ID_LENGTH
+from .identifiers import id_problem
+from .privacy import shown
 
 TEXT_KEYS = frozenset({"text", "sms", "text_message", "text_messages"})
+"""Names of text message preferences (after :func:`~contact_prefs.enums.normal_name`), which a batch refuses."""
 
 TEXT_REFUSAL = (
     "text message preferences cannot be set in a batch, because recipients may be charged "
     "for text messages they do not want to receive"
 )
+
+
+class SettingError(SpecError):
+    """A reason and setting refused; ``problem`` says why without repeating the pair as given."""
+
+    def __init__(self, message: str, problem: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+def _quoted(value: Any) -> str:
+    return shown(value) if isinstance(value, str) else repr(value)
 
 
 def _member(kind: type[Any], value: Any, what: str) -> Any:
@@ -31,12 +47,26 @@ def _member(kind: type[Any], value: Any, what: str) -> Any:
     try:
         return kind(value)
     except ValueError:
-        raise SpecError(f"unknown {what} {value!r}; valid {what}s: {kind.choices()}") from None
+        raise SpecError(f"unknown {what} {_quoted(value)}; valid {what}s: {kind.choices()}") from None
 
 
 def _mode(value: Any) -> Mode:
     member: Mode = _member(Mode, value, "mode")
     return member
+
+
+def reason_setting(reason: Any, setting: Any) -> tuple[Reason, Setting]:
+    """One entry of a spec's settings, checked as :class:`BatchSpec` checks it (the command line's
+    ``--set`` too): text message preferences refused, names looked up through one normalization.
+
+    Raises :class:`SettingError`.
+    """
+    if isinstance(reason, str) and normal_name(reason) in TEXT_KEYS:
+        raise SettingError(f"{_quoted(reason)}: {TEXT_REFUSAL}", TEXT_REFUSAL)
+    try:
+        return _member(Reason, reason, "reason"), _member(Setting, setting, "setting")
+    except SpecError as error:
+        raise SettingError(str(error), str(error)) from None
 
 
 def _settings(value: Mapping[Any, Any]) -> Mapping[Reason, Setting]:
@@ -45,12 +75,10 @@ def _settings(value: Mapping[Any, Any]) -> Mapping[Reason, Setting]:
         raise SpecError(f"settings must map reasons to settings, not {value!r}")
     given: dict[Reason, Setting] = {}
     for key, setting in value.items():
-        if isinstance(key, str) and key.strip().lower().replace("-", "_").replace(" ", "_") in TEXT_KEYS:
-            raise SpecError(f"{key!r}: {TEXT_REFUSAL}")
-        reason: Reason = _member(Reason, key, "reason")
+        reason, given_setting = reason_setting(key, setting)
         if reason in given:
-            raise SpecError(f"the reason {reason.value!r} is set twice (as {key!r})")
-        given[reason] = _member(Setting, setting, "setting")
+            raise SpecError(f"the reason {reason.value!r} is set twice (as {_quoted(key)})")
+        given[reason] = given_setting
     return MappingProxyType({reason: given.get(reason, Setting.NO_CHANGE) for reason in Reason})
 
 
@@ -58,17 +86,23 @@ def _filter(value: Iterable[str] | None) -> frozenset[str] | None:
     if value is None:
         return None
     if isinstance(value, str):
-        raise SpecError(f"filter_ids must be a collection of ids, not the string {value!r}")
+        raise SpecError(f"filter_ids must be a collection of ids, not the string {shown(value)}")
     ids = frozenset(value)
-    bad = sorted(repr(i) for i in ids if not isinstance(i, str) or not i)
+    bad = [(i, problem) for i in ids if (problem := id_problem(i)) is not None]
     if bad:
-        raise SpecError(f"filter_ids must hold non-empty string ids; got {', '.join(bad[:5])}")
+        first, problem = min(bad, key=lambda pair: repr(pair[0]))
+        raise SpecError(
+            f"filter_ids must hold ids (text of 1 to {MAX_ID_LENGTH} characters without control characters); "
+            f"{len(bad):,} do not, such as {_quoted(first) if first else 'one that'} {problem}"
+        )
     return ids
 
 
 def _optional_id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (not isinstance(value, str) or not value):
-        raise SpecError(f"{attribute.name} must be a non-empty id or None (meaning all), not {value!r}")
+    if value is not None and (problem := id_problem(value)) is not None:
+        raise SpecError(
+            f"{attribute.name} must be an id or None (meaning all), and {_quoted(value) if value else 'it'} {problem}"
+        )
 
 
 def _day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
