@@ -3,13 +3,18 @@
 Root ignores file permissions, and CI runs as root: the permission tests run
 their check in a forked child that first becomes the unprivileged user
 ``nobody`` when the test runs as root, so the file system really refuses.
+That child may find the checkout, its virtualenv, even Python's own library
+closed to it (a clone in a folder made by ``mktemp -d``, or in root's home),
+so it uses only what the parent has already loaded.
 """
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
 import shutil
 import sqlite3
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -17,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from contact_prefs import ContactPrefsError, Person, Snapshot, StoreError, open_store
+from contact_prefs import ContactPrefsError, Person, Plugins, Snapshot, StoreError, open_store
 from contact_prefs_sqlite import schema
 from contact_prefs_sqlite.connection import connect
 from contact_prefs_sqlite.store import SQLiteStore
@@ -28,7 +33,11 @@ NOBODY = 65534
 def unprivileged(action: Callable[[], object]) -> str:
     """Run ``action`` in a forked child without root's powers; what it raised, as ``"Class: message"``.
 
-    Returns ``"no error"`` when nothing was raised.
+    Returns ``"no error"`` when nothing was raised.  ``action`` may use only
+    what is loaded before the fork: the child can import nothing more and
+    finds no entry points (see :func:`forget_the_installation`), so load the
+    store plugins in the parent (``Plugins.load()``) rather than call
+    ``open_store`` in the child.
     """
     read, write = os.pipe()
     pid = os.fork()
@@ -39,6 +48,7 @@ def unprivileged(action: Callable[[], object]) -> str:
                 os.setgroups([])
                 os.setgid(NOBODY)
                 os.setuid(NOBODY)
+            forget_the_installation()
             try:
                 action()
                 result = "no error"
@@ -54,6 +64,22 @@ def unprivileged(action: Callable[[], object]) -> str:
         result = pipe.read()
     os.waitpid(pid, 0)
     return result
+
+
+def forget_the_installation() -> None:
+    """Leave this process only the modules it has loaded: no import from disk, no entry point.
+
+    An unprivileged child cannot read a checkout or Python installed in a
+    folder only root may enter; by reading nothing from disk everywhere, a
+    test that would need to fails wherever the checkout is, not only there.
+    """
+    sys.path.clear()
+    sys.path_importer_cache.clear()
+    sys.meta_path[:] = [
+        finder
+        for finder in sys.meta_path
+        if finder in (importlib.machinery.BuiltinImporter, importlib.machinery.FrozenImporter)
+    ]
 
 
 @pytest.fixture
@@ -97,7 +123,8 @@ def test_a_new_file_in_an_unwritable_folder_is_refused_and_not_created(folder: P
     locked.mkdir()
     locked.chmod(0o555)
 
-    result = unprivileged(lambda: open_store(f"sqlite:///{locked}/district.db"))
+    plugins = Plugins.load()  # here: the child cannot look the store plugins up
+    result = unprivileged(lambda: plugins.open_store(f"sqlite:///{locked}/district.db"))
 
     assert result.startswith("StoreError: "), result
     assert "not writable" in result and str(locked) in result
