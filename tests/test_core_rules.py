@@ -398,3 +398,34 @@ def test_a_batch_is_undone_once_and_an_undo_never() -> None:
         check_undoable("b1", undoes=None, undone_by="u1")
     with pytest.raises(ContactPrefsError, match=r"batch u1 is the undo of batch b1 and cannot be undone"):
         check_undoable("u1", undoes="b1", undone_by=None)
+
+
+# Household and person ids, empty household phones ------------------------------------------
+
+
+@pytest.mark.parametrize(("saved", "setting"), [(ReasonSet(), ON), (ReasonSet({Reason.STAFF}), OFF)])
+def test_a_household_named_like_an_assigned_person_never_gets_the_staff_reason(saved: ReasonSet, setting: str) -> None:
+    # Household and person ids are separate namespaces: person 1001 holds the District
+    # Assignment; household 1001's phone is a household phone, which Staff never reaches.
+    district = Snapshot(
+        persons=[Person(id="1001")],
+        assignments=[DistrictAssignment(person_id="1001")],
+        household_members=[HouseholdMember(household_id="1001", person_id="1001")],
+        contact_points=[
+            point("1001", Method.WORK_PHONE, enabled=saved),
+            point("1001", Method.HOUSEHOLD_PHONE, enabled=saved),
+        ],
+    )
+    result = plan(spec(Mode.CENSUS_STAFF, filter_ids={"1001"}, settings={"staff": setting}), district)
+    assert [(c.owner_id, c.method, c.reason) for c in result.changes] == [("1001", Method.WORK_PHONE, Reason.STAFF)]
+
+
+def test_a_household_phone_with_no_number_saved_is_never_changed() -> None:
+    district = Snapshot(
+        enrollments=[enrolled("s1")],
+        household_members=[HouseholdMember(household_id="h1", person_id="s1")],
+        contact_points=[point("h1", Method.HOUSEHOLD_PHONE, address="")],
+    )
+    result = plan(spec(Mode.STUDENTS), district)
+    assert result.changes == ()
+    assert result.skips == (Skip(owner_id="s1", reason=SkipReason.NO_CONTACT_METHOD),)
