@@ -48,14 +48,16 @@ def test_export_then_import_into_an_empty_store_gives_the_same_snapshot(district
 
 # Any text a CSV file can hold: separators, quotes, line breaks, spaces at either end, any script.
 texts = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12)
+# Any id: the same, but for the control characters and line separators ids may not hold.
+ids = st.text(st.characters(exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=12)
 
 
 @settings(max_examples=60, deadline=None)
-@given(texts, st.text(st.characters(exclude_categories=("Cs",)), max_size=12), texts)
-def test_any_text_survives_the_round_trip(identifier: str, name: str, address: str) -> None:
+@given(ids, st.text(st.characters(exclude_categories=("Cs",)), max_size=12), texts, ids)
+def test_any_text_survives_the_round_trip(identifier: str, name: str, address: str, household: str) -> None:
     snapshot = Snapshot(
         persons=[Person(id=identifier, name=name)],
-        household_members=[HouseholdMember(household_id=name or "h", person_id=identifier)],
+        household_members=[HouseholdMember(household_id=household, person_id=identifier)],
         contact_points=[ContactPoint(owner_id=identifier, method=Method.EMAIL, address=address)],
     )
     with tempfile.TemporaryDirectory() as folder:
@@ -224,3 +226,52 @@ def test_a_failed_export_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         write_csv(attrs.evolve(SMALL, persons=[Person(id="p0"), broken]), tmp_path)
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "column", "personal"),
+    [
+        # address and method swapped in the header: the phone number sits under "method"
+        ("owner_id,address,method,enabled,text,source,revoked", "g1,cell_phone,(280) 555-0143,,,default,false",
+         "method", "(280) 555-0143"),
+        ("owner_id,method,address,enabled,text,source,revoked", "g1,email,x,pat@example.org,,default,false",
+         "enabled", "pat@example.org"),
+        ("owner_id,method,address,enabled,text,source,revoked", "g1,email,x,general;pat@example.org,,default,false",
+         "enabled", "pat@example.org"),
+        ("owner_id,method,address,enabled,text,source,revoked", "g1,email,x,,,2805550143,false",
+         "source", "2805550143"),
+        ("owner_id,method,address,enabled,text,source,revoked", "g1,email,x,,,default,pat@example.org",
+         "revoked", "pat@example.org"),
+    ],
+)  # fmt: skip
+def test_values_that_look_personal_are_withheld_from_errors_wherever_they_are(
+    tmp_path: Path, header: str, row: str, column: str, personal: str
+) -> None:
+    write_files(tmp_path, {"contact_points.csv": f"{header}\r\n{row}\r\n"})
+    with pytest.raises(FormatError) as caught:
+        read_csv(tmp_path)
+    error = caught.value
+    path = str(tmp_path / "contact_points.csv")
+    assert (error.file, error.line, error.column, error.value) == (path, 2, column, None)
+    assert str(error).startswith(f"{tmp_path / 'contact_points.csv'}, line 2, column {column}: a value that looks like")
+    assert personal not in str(error) and personal.partition("@")[0] not in str(error)
+    assert "555" not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ('"s\x001"', "holds a control character"),
+        ('"s1\n"', "holds a control character"),
+        ('"s\t1"', "holds a control character"),
+        ("s" * 201, "is 201 characters long (at most 200)"),
+    ],
+)
+def test_ids_that_break_the_id_rule_are_refused_with_line_and_column(tmp_path: Path, cell: str, problem: str) -> None:
+    write_files(tmp_path, {"enrollments.csv": f"student_id,school_id,calendar_id,start,end\r\nok,{cell},c,,\r\n"})
+    with pytest.raises(FormatError) as caught:
+        read_csv(tmp_path)
+    error = caught.value
+    assert (error.line, error.column) == (2, "school_id")
+    assert f"{problem}, and is not an id" in str(error)
+    assert "\x00" not in str(error) and "\t" not in str(error) and "s" * 61 not in str(error)

@@ -336,3 +336,36 @@ def test_personal_values_never_appear_in_errors(tmp_path: Path) -> None:
 def test_the_sample_is_read_where_it_lies_and_copies_read_the_same(tmp_path: Path) -> None:
     copy = Path(shutil.copytree(SAMPLE, tmp_path / "copy"))
     assert read_oneroster(copy) == read_oneroster(SAMPLE)
+
+
+def test_an_address_where_an_id_belongs_is_withheld_from_the_error(tmp_path: Path) -> None:
+    # A guardian's agentSourcedIds holding an e-mail address instead of a student's id.
+    folder = write_roster(tmp_path, {"users.csv": ("555-0104,s2,,", "555-0104,pat@example.org,,")})
+    with pytest.raises(FormatError) as caught:
+        read_oneroster(folder)
+    error = caught.value
+    assert (error.file, error.line, error.column) == (str(folder / "users.csv"), 5, "agentSourcedIds")
+    assert error.value is None
+    assert "a value that looks like an e-mail address names no user in users.csv" in str(error)
+    assert "pat@" not in str(error) and "example.org" not in str(error)
+    folder = write_roster(tmp_path / "phone", {"users.csv": ("555-0104,s2,,", '555-0104,"s2, (280) 555-0143",,')})
+    with pytest.raises(FormatError, match="a value that looks like a phone number names no user") as caught:
+        read_oneroster(folder)
+    assert "555-0143" not in str(caught.value)
+
+
+def test_ids_that_break_the_id_rule_are_refused(tmp_path: Path) -> None:
+    folder = write_roster(tmp_path, {"users.csv": ("s2,,,true", '"s\t2",,,true')})
+    with pytest.raises(FormatError, match=r"line 3, column sourcedId: 's\\t2' holds a control character"):
+        read_oneroster(folder)
+    school = "n" * 198  # a valid id, but its calendar id "<school>:2026" would be 203 characters long
+    folder = write_roster(
+        tmp_path / "long",
+        {"orgs.csv": ("d1,,,", f"{school},,,Long School,school,,d1,\nd1,,,"),
+         "enrollments.csv": ("e1,,,math,north", f"e1,,,math,{school}")},
+    )  # fmt: skip
+    with pytest.raises(FormatError) as caught:
+        read_oneroster(folder)
+    assert (caught.value.file, caught.value.line) == (str(folder / "enrollments.csv"), 2)
+    assert caught.value.column == "schoolSourcedId"
+    assert "makes a calendar id (<school>:<year>) that is 203 characters long (at most 200)" in str(caught.value)

@@ -22,11 +22,12 @@ from typing import Any
 import attrs
 
 from ..enums import Method, Reason, Source
+from ..privacy import shown
 from ..private_files import open_staging
 from ..reasons import ReasonSet
 from ..snapshot import RECORD_FIELDS, RECORD_TYPES, Snapshot
 from .errors import FormatError
-from .table import Row, optional_date, parse_bool, read_table, required
+from .table import Row, identifier, optional_date, parse_bool, read_table
 
 FILES = {name: f"{name}.csv" for name in RECORD_FIELDS}
 """Collection name -> its file name."""
@@ -152,23 +153,26 @@ def _member(kind: type[enum.Enum]) -> Callable[[str], Any]:
 
 def _reasons(cell: str) -> ReasonSet:
     reasons = []
-    for value in filter(None, (part.strip() for part in cell.split(";"))):
+    values = [part.strip() for part in cell.split(";") if part.strip()]
+    for value in values:
         try:
             reasons.append(Reason(value))
         except ValueError:
-            raise ValueError(f"holds {value!r}, which is not a reason ({Reason.choices()})") from None
+            # The error names the cell already: repeat the part only when it is not the whole cell.
+            holds = "is not a reason" if value == cell.strip() else f"holds {shown(value)}, which is not a reason"
+            raise ValueError(f"{holds} ({Reason.choices()})") from None
     return ReasonSet(reasons)
 
 
 _PARSERS: Mapping[str, Callable[[str], Any]] = {
-    "id": required,
-    "household_id": required,
-    "person_id": required,
-    "student_id": required,
-    "school_id": required,
-    "calendar_id": required,
-    "contact_id": required,
-    "owner_id": required,
+    "id": identifier,
+    "household_id": identifier,
+    "person_id": identifier,
+    "student_id": identifier,
+    "school_id": identifier,
+    "calendar_id": identifier,
+    "contact_id": identifier,
+    "owner_id": identifier,
     "start": optional_date,
     "end": optional_date,
     "messenger": parse_bool,

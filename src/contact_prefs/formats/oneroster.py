@@ -36,10 +36,12 @@ from pathlib import Path
 import attrs
 
 from ..enums import Method, Source
+from ..identifiers import id_problem
+from ..privacy import shown
 from ..records import ContactPoint, DistrictAssignment, Enrollment, Person, Relationship
 from ..snapshot import Snapshot
 from .errors import FormatError
-from .table import Row, optional_date, read_table, required
+from .table import Row, identifier, optional_date, read_table, required
 
 STUDENT = "student"
 CONTACT_ROLES = frozenset({"parent", "guardian", "relative"})
@@ -166,7 +168,7 @@ def _deleted(row: Row) -> bool:
 
 
 def _id(row: Row, column: str) -> str:
-    return row.parse(column, lambda cell: required(cell.strip()))
+    return row.parse(column, lambda cell: identifier(cell.strip()))
 
 
 def _ids(row: Row, column: str) -> list[str]:
@@ -213,7 +215,7 @@ def _school(row: Row, column: str, schools: set[str], orgs: dict[str, str]) -> s
     if school not in schools:
         kind = orgs.get(school)
         raise row.error(
-            column, "names no org in orgs.csv" if kind is None else f"names an org of type {kind!r}, not a school"
+            column, "names no org in orgs.csv" if kind is None else f"names an org of type {shown(kind)}, not a school"
         )
     return school
 
@@ -284,7 +286,11 @@ def _enrollments(
         end = last if end is None else end
         if begin is not None and end is not None and end < begin:
             raise row.error("endDate", f"is before the enrollment's begin ({begin})", value=str(end))
-        key = (student, school, f"{school}:{year}", begin)
+        calendar = f"{school}:{year}"
+        problem = id_problem(calendar)
+        if problem:
+            raise row.error("schoolSourcedId", f"makes a calendar id (<school>:<year>) that {problem}")
+        key = (student, school, calendar, begin)
         if _deleted(row):
             removed[key] = None
         else:

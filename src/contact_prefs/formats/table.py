@@ -17,6 +17,8 @@ from typing import TypeVar
 
 import attrs
 
+from ..identifiers import id_problem
+from ..privacy import shown
 from .errors import FormatError
 
 T = TypeVar("T")
@@ -64,7 +66,8 @@ def _rows(path: Path, reader: Iterator[list[str]], required: Sequence[str]) -> I
         header = [name.strip() for name in next(reader, [])]
         duplicated = sorted({name for name in header if header.count(name) > 1})
         if duplicated:
-            raise FormatError(f"the header names {', '.join(duplicated)} more than once", file=path, line=1)
+            names = ", ".join(name if shown(name) == repr(name) else shown(name) for name in duplicated)
+            raise FormatError(f"the header names {names} more than once", file=path, line=1)
         missing = [name for name in required if name not in header]
         if missing:
             raise FormatError(
@@ -125,7 +128,15 @@ def parse_bool(text: str) -> bool:
 
 
 def required(text: str) -> str:
-    """A non-empty cell (an id)."""
+    """A non-empty cell."""
     if not text:
         raise ValueError("is empty, and a value is required")
+    return text
+
+
+def identifier(text: str) -> str:
+    """An id: a non-empty cell that follows the rule of :mod:`contact_prefs.identifiers`."""
+    problem = id_problem(required(text))
+    if problem:
+        raise ValueError(f"{problem}, and is not an id")
     return text
