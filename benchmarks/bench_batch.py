@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from contact_prefs import BatchSpec, Method, Mode, Reason, Setting, Source, open_store, plan
+from contact_prefs.bulk import collector_paused
 from contact_prefs.demo import iter_district
 
 DAY = datetime.date(2026, 11, 30)
@@ -75,7 +76,7 @@ def changed_points(points: Iterable[tuple[str, str, int, Any]]) -> list[tuple[in
 
 
 def load_district(url: str, students: int, seed: int) -> None:
-    with open_store(url) as store:
+    with collector_paused(), open_store(url) as store:
         for part in iter_district(students, seed=seed, today=DAY):
             store.load(part)
 
@@ -404,6 +405,12 @@ def run_library(url: str) -> dict[str, Any]:
 
 
 def library_phase(url: str) -> dict[str, Any]:
+    """One batch through the library, as a district-wide job runs it: with the collector paused (an opt-in)."""
+    with collector_paused():
+        return _library_phase(url)
+
+
+def _library_phase(url: str) -> dict[str, Any]:
     spec = batch_spec()
     started = time.perf_counter()
     store = open_store(url)

@@ -1,4 +1,4 @@
-"""The bulk helpers: unchecked constructors for stored records, and the paused collector."""
+"""The unchecked constructors private to the bundled backends, and the collector pause a program opts into."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import weakref
 import attrs
 import pytest
 
-from contact_prefs import ContactPoint, Enrollment, Method, ReasonSet, Source
+from contact_prefs import BatchSpec, ContactPoint, Enrollment, Method, ReasonSet, Source, open_store, plan
+from contact_prefs._unchecked import record as trusted
 from contact_prefs.bulk import collector_paused
-from contact_prefs.records import trusted
+from contact_prefs.demo import build_district, sample_spec
 
 
 def test_a_trusted_record_equals_the_checked_one() -> None:
@@ -70,3 +71,22 @@ def test_what_a_paused_block_built_skips_the_young_collections_yet_is_still_coll
     del built
     gc.collect()
     assert freed() is None
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite://"])
+def test_the_library_never_touches_the_collector_by_itself(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    # The collector belongs to the embedding process: only a program that opts in pauses it.
+    def refuse() -> None:
+        raise AssertionError("the library touched the process's garbage collector")
+
+    for name in ("disable", "freeze", "unfreeze"):
+        monkeypatch.setattr(gc, name, refuse)
+    district = build_district(60, seed=3)
+    spec: BatchSpec = sample_spec(datetime.date.today())
+    with open_store(url) as store:
+        store.load(district)
+        changeset = plan(spec, store.snapshot(spec))
+        receipt = store.commit(changeset, actor="office")
+        store.undo(receipt.batch_id, actor="office")
+        assert len(store.history()) == 2 and store.dump().contact_points
+    assert len(changeset) > 0

@@ -9,11 +9,12 @@ import pytest
 from hypothesis import given, settings
 
 from contact_prefs import BatchSpec, ContactPoint, Method, Mode, Snapshot, SnapshotError, plan
+from contact_prefs._unchecked import snapshot as trusted_snapshot
 from contact_prefs.enums import SkipReason
 from contact_prefs.planning import _select
 from contact_prefs.rules import District
 from contact_prefs.selection import Selection, scope_of
-from contact_prefs.snapshot import RECORD_FIELDS, trusted_snapshot
+from contact_prefs.snapshot import RECORD_FIELDS
 from contact_prefs.testing.strategies import DAY, districts, specs
 
 SPEC = BatchSpec(mode="student_messenger_contacts", settings={"attendance": "on"}, as_of=DAY)

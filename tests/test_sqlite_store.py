@@ -237,9 +237,9 @@ def test_history_holds_one_entry_per_point_and_the_household_once(store: SQLiteS
     points, affects = store._connection.execute("SELECT points, affects FROM batches").fetchone()
     before, after = ReasonSet().mask, ReasonSet({Reason.ATTENDANCE, Reason.TEACHER}).mask
     assert json.loads(points) == [
-        ["gn", "cell_phone", "default", before, after],
-        ["gs", "cell_phone", "default", before, after],
-        ["hn", "household_phone", "default", before, after],
+        ["gn", "cell_phone", "default", before, after, 0],  # the last: consent withdrawn as planned
+        ["gs", "cell_phone", "default", before, after, 0],
+        ["hn", "household_phone", "default", before, after, 0],
     ]
     assert json.loads(affects) == {"2": ["gn", "pn"]}  # the others affect just their owner
     (record,) = store.history()
@@ -318,16 +318,17 @@ def test_the_version_is_a_counter_that_moves_with_every_write(tmp_path: Path) ->
 # --- history as one document per batch ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("query", ["_COMMIT_CONFLICTS", "_POINTS_NOW"])
-def test_reading_a_points_document_finds_each_point_by_primary_key(store: SQLiteStore, query: str) -> None:
+def test_reading_a_points_document_finds_each_point_by_primary_key(store: SQLiteStore) -> None:
     # Never a scan of contact_points once per element: that would be quadratic.
-    sql = getattr(sqlite_store, query)
+    sql = sqlite_store._POINTS_NOW
     steps = [row[3] for row in store._connection.execute(f"EXPLAIN QUERY PLAN {sql}", {"points": "[]"})]
     assert steps == ["SCAN e VIRTUAL TABLE INDEX 1:", "SEARCH p USING PRIMARY KEY (owner_id=? AND method=?) LEFT-JOIN"]
 
 
-def test_a_commit_writes_each_point_by_primary_key(store: SQLiteStore) -> None:
-    steps = [row[3] for row in store._connection.execute(f"EXPLAIN QUERY PLAN {sqlite_store._COMMIT_POINT}", [""] * 5)]
+@pytest.mark.parametrize("statement", ["_COMMIT_POINT", "_RESTORE_POINT"])
+def test_every_write_finds_its_point_by_primary_key(store: SQLiteStore, statement: str) -> None:
+    sql = getattr(sqlite_store, statement)
+    steps = [row[3] for row in store._connection.execute(f"EXPLAIN QUERY PLAN {sql}", [""] * sql.count("?"))]
     assert steps == ["SEARCH contact_points USING PRIMARY KEY (owner_id=? AND method=?)"]
 
 

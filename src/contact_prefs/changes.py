@@ -59,12 +59,22 @@ class Skip:
     method: Method | None = None
 
 
+def _no_switch_on_where_revoked(update: PointUpdate, attribute: Any, revoked: bool) -> None:
+    if revoked and update.enabled_after.mask & ~update.enabled_before.mask:
+        raise ValueError(
+            f"the update at {update.owner_id!r} {update.method.value} switches a reason on "
+            "where consent is withdrawn (revoked_before)"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class PointUpdate:
     """Every change at one contact point, as a store writes it: one compare-and-set.
 
-    The point is written only if it still has ``enabled_before`` and
-    ``source_before``; it then gets ``enabled_after``.
+    The point is written only if it still has ``enabled_before``,
+    ``source_before`` and ``revoked_before`` (its consent as planned); it then
+    gets ``enabled_after``.  An update never switches a reason on where
+    ``revoked_before`` is true: the consent floor holds by construction.
     """
 
     owner_id: str
@@ -73,6 +83,7 @@ class PointUpdate:
     enabled_before: ReasonSet
     enabled_after: ReasonSet
     affects: frozenset[str]
+    revoked_before: bool = attrs.field(default=False, validator=_no_switch_on_where_revoked)
 
     @property
     def key(self) -> tuple[str, Method]:
@@ -108,9 +119,18 @@ class PointUpdate:
         )
 
     def inverse(self) -> PointUpdate:
-        """The update that takes the point back, as a batch leaves it (source BATCH)."""
+        """The update that takes the point back, as a batch leaves it (source BATCH).
+
+        It claims nothing about consent (``revoked_before`` false): a store
+        compares it with the point as it is, and the consent floor decides
+        (:func:`contact_prefs.writes.undo_writes` is how a batch is undone).
+        """
         return attrs.evolve(
-            self, source_before=Source.BATCH, enabled_before=self.enabled_after, enabled_after=self.enabled_before
+            self,
+            source_before=Source.BATCH,
+            enabled_before=self.enabled_after,
+            enabled_after=self.enabled_before,
+            revoked_before=False,
         )
 
 

@@ -23,7 +23,6 @@ import datetime
 import random
 from collections.abc import Iterator
 
-from .bulk import collector_paused
 from .enums import Method, Mode, Reason, Setting, Source
 from .reasons import ReasonSet
 from .records import ContactPoint, DistrictAssignment, Enrollment, HouseholdMember, Person, Relationship
@@ -63,10 +62,9 @@ _SOURCES = (Source.PORTAL,) * 2 + (Source.STAFF,) * 5 + (Source.IMPORT,) * 3 + (
 def build_district(students: int = 2000, *, seed: int = 0, today: datetime.date | None = None) -> Snapshot:
     """A whole synthetic district of ``students`` students, as one snapshot."""
     builder = _Builder(students, random.Random(seed), today or datetime.date.today())
-    with collector_paused():
-        builder.families(students)
-        builder.staff()
-        return builder.part()
+    builder.families(students)
+    builder.staff()
+    return builder.part()
 
 
 def iter_district(
@@ -80,14 +78,10 @@ def iter_district(
     """
     builder = _Builder(students, random.Random(seed), today or datetime.date.today())
     while builder.students_made < students:
-        with collector_paused():
-            builder.families(min(chunk, students - builder.students_made))
-            part = builder.part()
-        yield part
-    with collector_paused():
-        builder.staff()
-        part = builder.part()
-    yield part
+        builder.families(min(chunk, students - builder.students_made))
+        yield builder.part()
+    builder.staff()
+    yield builder.part()
 
 
 def sample_spec(today: datetime.date | None = None) -> BatchSpec:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 
-from .bulk import collector_paused, trusted_constructor
+from . import _unchecked
 from .changes import ChangeSet, PointUpdate, Skip
 from .enums import Mode, Setting, SkipReason
 from .errors import SnapshotError
@@ -27,10 +27,9 @@ from .snapshot import Snapshot
 from .spec import BatchSpec
 
 # Every field is computed here from valid values: skip the checks on the hot path.
-new_update = trusted_constructor(PointUpdate)
+new_update = _unchecked.constructor(PointUpdate)
 
 
-@collector_paused()
 def plan(spec: BatchSpec, snapshot: Snapshot) -> ChangeSet:
     """Every change ``spec`` would make to ``snapshot``, and every skip, in a stable order.
 
@@ -63,6 +62,7 @@ def plan(spec: BatchSpec, snapshot: Snapshot) -> ChangeSet:
                     enabled,
                     BY_MASK[(enabled.mask | on) & ~off],
                     affected_people(point, district),
+                    point.revoked,  # decide() switched nothing on if so
                 )
             )
         if held_back is not None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any
 
 import attrs
 
-from .bulk import collector_paused, trusted_constructor
 from .enums import Method
 from .errors import SnapshotError
 from .records import (
@@ -26,8 +25,7 @@ _POINT_KEY = attrgetter("owner_id", "method")
 
 
 def _unique_points(instance: Snapshot, attribute: attrs.Attribute[Any], points: tuple[ContactPoint, ...]) -> None:
-    with collector_paused():  # a million key tuples would wake the collector hundreds of times
-        keys = set(map(_POINT_KEY, points))  # attrgetter: C speed
+    keys = set(map(_POINT_KEY, points))  # attrgetter: C speed
     if len(keys) != len(points):
         seen: set[object] = set()
         for point in points:
@@ -108,25 +106,6 @@ RECORD_TYPES: dict[str, type[Any]] = {
 
 
 _METHOD_ORDER = {method: index for index, method in enumerate(Method)}
-
-_unchecked_snapshot = trusted_constructor(Snapshot)
-
-
-def trusted_snapshot(
-    collections: Mapping[str, Iterable[Any]], *, version: str, selection: Selection | None = None
-) -> Snapshot:
-    """A snapshot of records a store read back by key, built without checking them again.
-
-    Keys are unique in a store by construction, and a district's million
-    contact points would otherwise be checked once more on every read.
-    Collections left out are empty.
-    """
-    unknown = collections.keys() - set(RECORD_FIELDS)
-    if unknown:
-        raise TypeError(f"trusted_snapshot() got unknown collections: {', '.join(sorted(unknown))}")
-    records = (_frozen(collections.get(name, ())) for name in RECORD_FIELDS)
-    return _unchecked_snapshot(*records, selection, version)
-
 
 def merge(snapshots: Iterable[Snapshot]) -> Snapshot:
     """One snapshot holding the records of all, later records replacing earlier ones by key."""

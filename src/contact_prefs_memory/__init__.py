@@ -23,7 +23,6 @@ from contact_prefs import (
     BatchSpec,
     Change,
     ChangeSet,
-    ConflictError,
     PointUpdate,
     Receipt,
     Snapshot,
@@ -33,8 +32,9 @@ from contact_prefs import (
 )
 from contact_prefs.changes import count_changes
 from contact_prefs.hookspecs import RegisterStore
-from contact_prefs.rules import check_undoable, restore_within_consent
+from contact_prefs.rules import check_undoable
 from contact_prefs.snapshot import RECORD_FIELDS
+from contact_prefs.writes import StoredPoint, check_commit, undo_writes
 
 __all__ = ["MemoryStore"]
 
@@ -99,17 +99,10 @@ class MemoryStore:
         return self.dump()
 
     def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        """Write every point update or none, each only if the point is still as planned."""
+        """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides."""
         with self._locked():
-            updates = changeset.point_updates()
-            points = self._records["contact_points"]
-            self._refuse(
-                update
-                for update in updates
-                # A point that switches on must not have had its consent withdrawn since planning.
-                if self._stale(update) or (update.switched_on and points[update.key].revoked)
-            )
-            for update in updates:
+            writes = check_commit(changeset.updates, self._now(changeset.updates))
+            for update in writes:
                 self._write(update, source=Source.BATCH)
             return self._receipt(self._record(changeset.spec, changeset.changes, actor=actor))
 
@@ -119,27 +112,15 @@ class MemoryStore:
             return tuple(reversed(self._history))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
-        """Restore the enabled reasons and source of every point ``batch_id`` wrote, within consent.
-
-        Where consent is revoked now, the reasons the batch switched off stay
-        off (``restore_within_consent``); a point left with nothing to write
-        is not written, and the undo records only the changes it wrote.
-        """
+        """Write back what :func:`~contact_prefs.writes.undo_writes` decides for the points ``batch_id`` wrote."""
         with self._locked():
             index, original = self._find(batch_id)
             check_undoable(batch_id, undoes=original.undoes, undone_by=original.undone_by)
-            done = ChangeSet(spec=original.spec, basis="", changes=original.changes).point_updates()
-            # Every point must still be as the batch left it; being revoked now is no conflict.
-            self._refuse(inverse for inverse in (update.inverse() for update in done) if self._stale(inverse))
-            points = self._records["contact_points"]
-            restored = [
-                (update, undo)
-                for update in done
-                if (undo := restore_within_consent(update, revoked=points[update.key].revoked)) is not None
-            ]
-            for update, undo in restored:
-                self._write(undo, source=update.source_before)
-            changes = tuple(change for _, undo in restored for change in undo.changes)
+            done = ChangeSet(spec=original.spec, basis="", changes=original.changes).updates
+            writes = undo_writes(done, self._now(done))
+            for write in writes:
+                self._write(write.update, source=write.source)
+            changes = tuple(change for write in writes for change in write.update.changes)
             record = self._record(original.spec, changes, actor=actor, undoes=batch_id)
             self._history[index] = attrs.evolve(original, undone_by=record.batch_id)
             return self._receipt(record)
@@ -157,19 +138,13 @@ class MemoryStore:
     ) -> None:
         self.close()
 
-    def _stale(self, update: PointUpdate) -> bool:
-        """Whether the point is gone or no longer as ``update`` expects it."""
-        point = self._records["contact_points"].get(update.key)
-        return point is None or point.enabled != update.enabled_before or point.source is not update.source_before
-
-    @staticmethod
-    def _refuse(conflicting: Iterable[PointUpdate]) -> None:
-        """Raise ``ConflictError`` with every change at these points, if there are any."""
-        conflicts = [change for update in conflicting for change in update.changes]
-        if conflicts:
-            raise ConflictError(conflicts)
+    def _now(self, updates: Iterable[PointUpdate]) -> list[StoredPoint | None]:
+        """The points these updates are for, as they are now."""
+        points = self._records["contact_points"]
+        return [StoredPoint.of(points.get(update.key)) for update in updates]
 
     def _write(self, update: PointUpdate, *, source: Source) -> None:
+        """The compare-and-set, trivially true under the store's lock (the rules read the points under it)."""
         points = self._records["contact_points"]
         points[update.key] = attrs.evolve(points[update.key], enabled=update.enabled_after, source=source)
 

@@ -23,8 +23,8 @@ from typing import Any
 import psycopg
 
 from contact_prefs import BatchSpec, Method, Mode, SkipReason, Snapshot
+from contact_prefs._unchecked import snapshot as unchecked_snapshot
 from contact_prefs.selection import Selection
-from contact_prefs.snapshot import trusted_snapshot
 
 from .tables import ASSIGNMENTS, CONTACT_POINTS, Table
 
@@ -89,7 +89,7 @@ def scoped_snapshot(cursor: psycopg.Cursor[Any], spec: BatchSpec, version: str) 
         "(t.method <> %(household_phone)s AND t.owner_id = ANY(%(people)b::text[])) "
         "OR (t.method = %(household_phone)s AND t.owner_id = ANY(%(households)b::text[])))",
     )
-    return trusted_snapshot(
+    return unchecked_snapshot(
         {"assignments": assignments, "contact_points": points},
         selection=Selection.of(spec, recipients, households, skipped),
         version=version,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
@@ -18,25 +18,23 @@ from contact_prefs import (
     BatchRecord,
     BatchSpec,
     ChangeSet,
-    ConflictError,
-    PointUpdate,
     Receipt,
     Snapshot,
     Source,
     StoreError,
     UnknownBatchError,
 )
-from contact_prefs.bulk import collector_paused
 from contact_prefs.changes import count_updates
 from contact_prefs.plain import spec_from_plain, spec_to_plain
-from contact_prefs.rules import check_undoable, restore_within_consent
+from contact_prefs.rules import check_undoable
+from contact_prefs.writes import check_commit, undo_writes
 
-from .history import updates_from_rows, write_rows
+from .history import WriteRow, updates_from_rows, write_rows
 from .schema import advisory_key, prepare, use_schema
 from .scope import scoped_snapshot
 from .tables import ADDRESS_ONLY, CONTACT_POINTS, TABLES
 from .url import PostgresUrl
-from .writes import PointKey, PointState, bump_version, lock_points, read_points, record_points, write_points
+from .writes import bump_version, compare_and_set, lock_points, points_now, read_points, record_points
 
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 
@@ -81,7 +79,7 @@ class PostgresStore:
     # -- reading --------------------------------------------------------------
 
     def dump(self) -> Snapshot:
-        with collector_paused(), self._transaction(READ) as cursor:
+        with self._transaction(READ) as cursor:
             version = self._version(cursor)
             collections: dict[str, Any] = {
                 table.name: table.records(cursor.execute(table.select()).fetchall()) for table in TABLES
@@ -89,37 +87,36 @@ class PostgresStore:
         return Snapshot(version=version, **collections)
 
     def snapshot(self, spec: BatchSpec) -> Snapshot:
-        with collector_paused(), self._transaction(READ) as cursor:
+        with self._transaction(READ) as cursor:
             return scoped_snapshot(cursor, spec, self._version(cursor))
 
     def history(self) -> tuple[BatchRecord, ...]:
-        with collector_paused():
-            with self._transaction(READ) as cursor:
-                batches = cursor.execute(
-                    "SELECT batch_id, actor, at, spec, undone_by, undoes FROM batches ORDER BY version DESC"
-                ).fetchall()
-                points: dict[str, list[Any]] = {}
-                for batch_id, *row in cursor.execute(
-                    "SELECT batch_id, owner_id, method, source_before, enabled_before, enabled_after, affects "
-                    "FROM batch_points ORDER BY batch_id, position"
-                ).fetchall():
-                    points.setdefault(batch_id, []).append(row)
-            records = []
-            for batch_id, actor, at, spec, undone_by, undoes in batches:
-                updates = updates_from_rows(points.get(batch_id, ()))
-                records.append(
-                    BatchRecord(
-                        batch_id=batch_id,
-                        actor=actor,
-                        at=at.astimezone(datetime.UTC),
-                        spec=spec_from_plain(spec),
-                        counts=count_updates(updates),
-                        changes=tuple(change for update in updates for change in update.changes),
-                        undone_by=undone_by,
-                        undoes=undoes,
-                    )
+        with self._transaction(READ) as cursor:
+            batches = cursor.execute(
+                "SELECT batch_id, actor, at, spec, undone_by, undoes FROM batches ORDER BY version DESC"
+            ).fetchall()
+            points: dict[str, list[Any]] = {}
+            for batch_id, *row in cursor.execute(
+                "SELECT batch_id, owner_id, method, source_before, enabled_before, enabled_after, affects "
+                "FROM batch_points ORDER BY batch_id, position"
+            ).fetchall():
+                points.setdefault(batch_id, []).append(row)
+        records = []
+        for batch_id, actor, at, spec, undone_by, undoes in batches:
+            updates = updates_from_rows(points.get(batch_id, ()))
+            records.append(
+                BatchRecord(
+                    batch_id=batch_id,
+                    actor=actor,
+                    at=at.astimezone(datetime.UTC),
+                    spec=spec_from_plain(spec),
+                    counts=count_updates(updates),
+                    changes=tuple(change for update in updates for change in update.changes),
+                    undone_by=undone_by,
+                    undoes=undoes,
                 )
-            return tuple(records)
+            )
+        return tuple(records)
 
     # -- writing --------------------------------------------------------------
 
@@ -142,15 +139,19 @@ class PostgresStore:
             bump_version(cursor)
 
     def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        with collector_paused():
-            rows = write_rows(changeset.updates, lambda update: Source.BATCH)
-            with self._transaction(WRITE) as cursor:
-                _conflicts(changeset.updates, write_points(cursor, rows))
-                batch_id, at = self._record(cursor, changeset.spec, actor, recorded=bool(rows), undoes=None)
+        """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides."""
+        rows = write_rows(changeset.updates, lambda update: Source.BATCH)
+        with self._transaction(WRITE) as cursor:
+            # Every point as planned is the usual case, and check_commit lets such updates through as they are.
+            if not compare_and_set(cursor, rows):
+                writes = check_commit(changeset.updates, points_now(cursor))
+                self._write(cursor, write_rows(writes, lambda update: Source.BATCH), again=True)
+            batch_id, at = self._record(cursor, changeset.spec, actor, recorded=bool(rows), undoes=None)
         return Receipt(batch_id=batch_id, actor=actor, at=at, counts=changeset.counts(), applied=len(changeset))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
-        with collector_paused(), self._transaction(WRITE) as cursor:
+        """Write back what :func:`~contact_prefs.writes.undo_writes` decides for the points ``batch_id`` wrote."""
+        with self._transaction(WRITE) as cursor:
             original = cursor.execute(
                 "SELECT spec, undone_by, undoes FROM batches WHERE batch_id = %s FOR UPDATE", [batch_id]
             ).fetchone()
@@ -165,12 +166,11 @@ class PostgresStore:
                     [batch_id],
                 )
             )
-            stored = read_points(cursor, [u.owner_id for u in done], [u.method.value for u in done])
-            restored = ChangeSet(spec=spec, basis="", updates=_restore(done, stored))
-            sources = {update.key: update.source_before for update in done}
+            writes = undo_writes(done, read_points(cursor, [u.owner_id for u in done], [u.method.value for u in done]))
+            restored = ChangeSet(spec=spec, basis="", updates=[write.update for write in writes])
+            sources = {write.update.key: write.source for write in writes}
             rows = write_rows(restored.updates, lambda update: sources[update.key])
-            # The points are locked and checked, so this compare-and-set holds; it is the one write path.
-            _conflicts(restored.updates, write_points(cursor, rows))
+            self._write(cursor, rows)
             undo_id, at = self._record(cursor, spec, actor, recorded=bool(rows), undoes=batch_id)
             cursor.execute("UPDATE batches SET undone_by = %s WHERE batch_id = %s", [undo_id, batch_id])
         return Receipt(
@@ -213,6 +213,11 @@ class PostgresStore:
             raise StoreError(f"the store at {self.url} has lost its meta row")
         return str(row[0])
 
+    def _write(self, cursor: Cursor, rows: list[WriteRow], *, again: bool = False) -> None:
+        """Compare and set every row; the rules checked the points under this transaction's locks, so all hold."""
+        if not compare_and_set(cursor, rows, again=again):
+            raise StoreError(f"contact points in the store at {self.url} changed under its locks; nothing was written")
+
     def _record(
         self, cursor: Cursor, spec: BatchSpec, actor: str, *, recorded: bool, undoes: str | None
     ) -> tuple[str, datetime.datetime]:
@@ -226,29 +231,3 @@ class PostgresStore:
         if recorded:
             record_points(cursor, batch_id)
         return batch_id, at
-
-
-def _conflicts(updates: Iterable[PointUpdate], failed: set[tuple[str, str]]) -> None:
-    """Raise ``ConflictError`` with every change at the points that ``failed`` (keys as stored)."""
-    if failed:
-        raise ConflictError([change for u in updates if (u.owner_id, u.method.value) in failed for change in u.changes])
-
-
-def _restore(done: Iterable[PointUpdate], stored: dict[PointKey, PointState]) -> list[PointUpdate]:
-    """What an undo writes at each point of the batch ``done``, given the points as ``stored`` now.
-
-    Every point must still be as the batch left it, else ``ConflictError``;
-    consent withdrawn since is no conflict but holds back what the batch
-    switched off (``restore_within_consent``), and a point left with nothing
-    to write is not written.
-    """
-    restored, stale = [], []
-    for update in done:
-        point = stored.get((update.owner_id, update.method.value))
-        if point is None or point[:2] != (update.enabled_after.mask, Source.BATCH.value):
-            stale.append(update.inverse())
-        elif (undo := restore_within_consent(update, revoked=point[2])) is not None:
-            restored.append(undo)
-    if stale:
-        raise ConflictError([change for update in stale for change in update.changes])
-    return restored

@@ -22,9 +22,9 @@ from contact_prefs import (
     Relationship,
     StoreError,
 )
+from contact_prefs._unchecked import record
 from contact_prefs.plain import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES
 from contact_prefs.reasons import BY_MASK
-from contact_prefs.records import trusted
 
 Row = tuple[Any, ...]
 
@@ -142,14 +142,14 @@ _END = Column("end_date", "date", OPEN_END)
 
 # Each takes a row's columns as arguments (``Table.records`` feeds them with ``itertools.starmap``)
 # and builds the record unchecked: rows are read back as this library's loads wrote them.
-_person = trusted(Person)
-_member = trusted(HouseholdMember)
-_enrollment = trusted(Enrollment)
-_relationship = trusted(Relationship)
-_assignment = trusted(DistrictAssignment)
+_person = record(Person)
+_member = record(HouseholdMember)
+_enrollment = record(Enrollment)
+_relationship = record(Relationship)
+_assignment = record(DistrictAssignment)
 # Other programs may write these tables: a dict refuses a mask out of range, where an index would wrap.
 _MASKS = dict(enumerate(BY_MASK))
-_point = trusted(
+_point = record(
     ContactPoint,
     method=METHODS.__getitem__,
     enabled=_MASKS.__getitem__,

@@ -1,5 +1,8 @@
 """The compare-and-set write every commit and undo makes, and the version bump of every write.
 
+What may be written is decided by the core (:mod:`contact_prefs.writes`); these
+statements only compare each point with the state a row expects and set it.
+
 Locks are always taken in one order, so that the store's own transactions
 never deadlock: the undone batch's row (undo), the load lock (load), contact
 points in key order, and the ``meta`` row last, held only for the instant
@@ -13,14 +16,11 @@ from typing import Any
 
 import psycopg
 
-from contact_prefs import StoreError
+from contact_prefs import ReasonSet, StoreError
+from contact_prefs.plain import SOURCES
+from contact_prefs.writes import StoredPoint
 
 from .history import WriteRow
-
-PointKey = tuple[str, str]
-"""A stored point's key: owner_id, method."""
-PointState = tuple[int, str, bool]
-"""A stored point's enabled mask, source and revoked flag."""
 
 CREATE_POINT_WRITES = """
 CREATE TEMP TABLE point_writes (
@@ -31,14 +31,15 @@ CREATE TEMP TABLE point_writes (
     enabled_before integer NOT NULL,
     enabled_after integer NOT NULL,
     source_after text NOT NULL,
-    affects text[]  -- NULL: just the owner (sent as nothing, where an array costs a dump per row)
+    affects text[],  -- NULL: just the owner (sent as nothing, where an array costs a dump per row)
+    revoked_before boolean NOT NULL
 ) ON COMMIT DROP
 """
 COPY_POINT_WRITES = (
     "COPY point_writes (position, owner_id, method, source_before, enabled_before, enabled_after, "
-    "source_after, affects) FROM STDIN"
+    "source_after, affects, revoked_before) FROM STDIN"
 )
-POINT_WRITE_TYPES = ("int4", "text", "text", "text", "int4", "int4", "text", "text[]")
+POINT_WRITE_TYPES = ("int4", "text", "text", "text", "int4", "int4", "text", "text[]", "bool")
 
 # Rows are locked in key order (the ORDER BY runs before the locking), so two
 # writers wanting overlapping points queue instead of deadlocking; a portal
@@ -59,42 +60,51 @@ FOR UPDATE OF p
 """
 LOCK_LISTED_POINTS = f"SELECT count(*) FROM ({READ_LISTED_POINTS}) AS locked"
 
-# The compare-and-set: every point still as planned is written (all of them, or the
+# The compare-and-set: every point still as its row expects is written (all of them, or the
 # caller rolls back).
 WRITE_POINTS = """
 UPDATE contact_points AS p
 SET enabled = w.enabled_after, source = w.source_after
 FROM point_writes AS w
 WHERE p.owner_id = w.owner_id AND p.method = w.method
-  AND p.enabled = w.enabled_before AND p.source = w.source_before
-  AND NOT (p.revoked AND (w.enabled_after & ~w.enabled_before) <> 0)
+  AND p.enabled = w.enabled_before AND p.source = w.source_before AND p.revoked = w.revoked_before
 """
 
-# The points that were not as planned: gone, changed, or revoked where the write would switch a reason on.
-FIND_CONFLICTS = """
-SELECT w.owner_id, w.method FROM point_writes AS w
+# The points of the rows as they are now, in the rows' order (NULLs where a point is gone).
+POINTS_NOW = """
+SELECT p.enabled, p.source, p.revoked FROM point_writes AS w
 LEFT JOIN contact_points AS p USING (owner_id, method)
-WHERE p.owner_id IS NULL OR p.enabled <> w.enabled_before OR p.source <> w.source_before
-   OR (p.revoked AND (w.enabled_after & ~w.enabled_before) <> 0)
+ORDER BY w.position
 """
 
 
-def write_points(cursor: psycopg.Cursor[Any], rows: list[WriteRow]) -> set[PointKey]:
-    """Write ``rows`` if every point is as they expect; else write nothing here and return the keys
-    ``(owner_id, method)`` of the points that were not (the caller rolls back)."""
+def compare_and_set(cursor: psycopg.Cursor[Any], rows: list[WriteRow], *, again: bool = False) -> bool:
+    """Lock the rows' points in key order and write each, if every point is as its row expects;
+    else write nothing and return ``False`` (the rows stay in ``point_writes`` for :func:`points_now`).
+
+    ``again`` replaces the rows of an earlier call in this transaction.
+    """
     if not rows:
-        return set()
-    cursor.execute(CREATE_POINT_WRITES)
+        return True
+    cursor.execute("TRUNCATE point_writes" if again else CREATE_POINT_WRITES)
     with cursor.copy(COPY_POINT_WRITES) as copy:
         copy.set_types(POINT_WRITE_TYPES)
         for row in rows:
             copy.write_row(row)
     cursor.execute(LOCK_POINTS)
     cursor.execute("SAVEPOINT point_writes")
-    if cursor.execute(WRITE_POINTS).rowcount == len(rows):  # the usual case: one statement, no anti-join
-        return set()
-    cursor.execute("ROLLBACK TO SAVEPOINT point_writes")  # find the culprits among the points as they were
-    return {(owner_id, method) for owner_id, method in cursor.execute(FIND_CONFLICTS).fetchall()}
+    if cursor.execute(WRITE_POINTS).rowcount == len(rows):  # the usual case: one statement
+        return True
+    cursor.execute("ROLLBACK TO SAVEPOINT point_writes")
+    return False
+
+
+def points_now(cursor: psycopg.Cursor[Any]) -> list[StoredPoint | None]:
+    """The points of the rows in ``point_writes`` as they are now, in the rows' order."""
+    return [
+        None if enabled is None else StoredPoint(ReasonSet.from_mask(enabled), SOURCES[source], revoked)
+        for enabled, source, revoked in cursor.execute(POINTS_NOW)
+    ]
 
 
 def lock_points(cursor: psycopg.Cursor[Any], owner_ids: list[str], methods: list[str]) -> None:
@@ -102,13 +112,15 @@ def lock_points(cursor: psycopg.Cursor[Any], owner_ids: list[str], methods: list
     cursor.execute(LOCK_LISTED_POINTS, [owner_ids, methods])
 
 
-def read_points(cursor: psycopg.Cursor[Any], owner_ids: list[str], methods: list[str]) -> dict[PointKey, PointState]:
-    """Lock the stored contact points of these keys, in key order, and read what a write compares.
-
-    ``{(owner_id, method): (enabled, source, revoked)}``, as stored; a key with no point is absent.
-    """
+def read_points(cursor: psycopg.Cursor[Any], owner_ids: list[str], methods: list[str]) -> list[StoredPoint | None]:
+    """Lock the stored contact points of these keys, in key order, and read what a write compares:
+    one per key, in the keys' order, ``None`` where no point has the key."""
     rows = cursor.execute(READ_LISTED_POINTS, [owner_ids, methods]).fetchall()
-    return {(owner_id, method): (enabled, source, revoked) for owner_id, method, enabled, source, revoked in rows}
+    stored = {
+        (owner_id, method): StoredPoint(ReasonSet.from_mask(enabled), SOURCES[source], revoked)
+        for owner_id, method, enabled, source, revoked in rows
+    }
+    return [stored.get(key) for key in zip(owner_ids, methods, strict=True)]
 
 
 def record_points(cursor: psycopg.Cursor[Any], batch_id: str) -> None:

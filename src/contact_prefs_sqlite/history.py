@@ -69,10 +69,11 @@ def batch_record(row: Row, changes: tuple[Change, ...]) -> BatchRecord:
 
 
 def point_rows(updates: Iterable[PointUpdate]) -> list[Row]:
-    """One row per update, in order: ``(owner_id, method, source_before, enabled_before, enabled_after)``.
+    """One row per update, in order:
+    ``(owner_id, method, source_before, enabled_before, enabled_after, revoked_before)``.
 
     The same rows are the entries of the points document (:func:`points_json`)
-    and the parameters of the commit's compare-and-set (``?1`` to ``?5``).
+    and the parameters of the compare-and-set (``?1`` to ``?6``).
     """
     return [
         (
@@ -81,6 +82,7 @@ def point_rows(updates: Iterable[PointUpdate]) -> list[Row]:
             SOURCE_VALUES[u.source_before],
             u.enabled_before.mask,
             u.enabled_after.mask,
+            1 if u.revoked_before else 0,
         )
         for u in updates
     ]
@@ -101,7 +103,10 @@ def affects_json(updates: Iterable[PointUpdate]) -> str:
 
 
 def updates_from_json(points: str, affects: str) -> list[PointUpdate]:
-    """The updates of a points document and its affects document, in order."""
+    """The updates of a points document and its affects document, in order.
+
+    Entries written before consent was compared have five elements: their consent as planned was not kept.
+    """
     households = {int(position): frozenset(people) for position, people in json.loads(affects).items()}
     return [
         PointUpdate(
@@ -111,8 +116,9 @@ def updates_from_json(points: str, affects: str) -> list[PointUpdate]:
             enabled_before=reasons(before),
             enabled_after=reasons(after),
             affects=households[position] if position in households else frozenset((owner_id,)),
+            revoked_before=bool(revoked[0]) if revoked else False,
         )
-        for position, (owner_id, method, source, before, after) in enumerate(json.loads(points))
+        for position, (owner_id, method, source, before, after, *revoked) in enumerate(json.loads(points))
     ]
 
 

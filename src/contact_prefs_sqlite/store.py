@@ -23,24 +23,23 @@ from contact_prefs import (
     BatchRecord,
     BatchSpec,
     ChangeSet,
-    ConflictError,
-    PointUpdate,
     Receipt,
     Snapshot,
     Source,
     StoreError,
     UnknownBatchError,
 )
-from contact_prefs.bulk import collector_paused
+from contact_prefs._unchecked import snapshot as unchecked_snapshot
 from contact_prefs.changes import count_updates
-from contact_prefs.plain import METHOD_VALUES
-from contact_prefs.rules import check_undoable, restore_within_consent
-from contact_prefs.snapshot import RECORD_FIELDS, trusted_snapshot
+from contact_prefs.plain import SOURCE_VALUES, SOURCES
+from contact_prefs.rules import check_undoable
+from contact_prefs.snapshot import RECORD_FIELDS
+from contact_prefs.writes import StoredPoint, check_commit, undo_writes
 
 from . import history as history_rows
 from .connection import connect, describe, translated
 from .narrowing import create_temporary_tables, narrowed
-from .tables import PREFERENCES, TABLES
+from .tables import PREFERENCES, TABLES, Row, reasons
 from .url import database_path
 
 __all__ = ["SQLiteStore"]
@@ -49,31 +48,19 @@ log = logging.getLogger(__name__)
 
 BATCH = Source.BATCH.value
 
-# A batch writes each point with a compare-and-set, from the rows of its points document
-# (``history.point_rows``, bound as ?1 to ?5): only if the point is still as planned, and never
-# switching a reason on where consent is revoked.  One statement per point, by primary key:
-# SQLite runs it in one pass, where an UPDATE ... FROM over the document would find every row
-# and then seek it again, after parsing the document once per column.
-_COMMIT_POINT = f"""
-    UPDATE contact_points SET enabled = ?5, source = '{BATCH}'
-    WHERE owner_id = ?1 AND method = ?2 AND source = ?3 AND enabled = ?4 AND NOT (revoked AND ?5 & ~?4)"""
+# Every write is a compare-and-set by primary key, from the rows of a points document
+# (``history.point_rows``, bound as ?1 to ?6): the point is written only if it is still as the
+# row's before-state says.  What may be written was decided by the core (``contact_prefs.writes``);
+# these statements only compare and set.  One statement per point: SQLite runs it in one pass,
+# where an UPDATE ... FROM over the document would find every row and then seek it again.
+_COMPARED = "owner_id = ?1 AND method = ?2 AND source = ?3 AND enabled = ?4 AND revoked = ?6"
+_COMMIT_POINT = f"UPDATE contact_points SET enabled = ?5, source = '{BATCH}' WHERE {_COMPARED}"
+_RESTORE_POINT = f"UPDATE contact_points SET enabled = ?5, source = ?7 WHERE {_COMPARED}"
 
-# The positions of the updates whose point is gone or no longer as planned (or revoked where it switches on).
-_COMMIT_CONFLICTS = f"""
-    SELECT u.position FROM {history_rows.POINTS} AS u
-    LEFT JOIN contact_points p ON p.owner_id = u.owner_id AND p.method = u.method
-    WHERE p.owner_id IS NULL OR p.enabled <> u.enabled_before OR p.source <> u.source_before
-        OR (p.revoked AND u.enabled_after & ~u.enabled_before)"""
-
-# An undo reads the batch's points as they are now, by position (NULLs where a point is gone).
+# The points of a points document as they are now, by position (NULLs where a point is gone).
 _POINTS_NOW = f"""
     SELECT u.position, p.enabled, p.source, p.revoked FROM {history_rows.POINTS} AS u
     LEFT JOIN contact_points p ON p.owner_id = u.owner_id AND p.method = u.method"""
-
-# What an undo writes at a point, still compared and set, although it checked the point under this lock.
-_RESTORE_POINT = (
-    "UPDATE contact_points SET enabled = ?, source = ? WHERE owner_id = ? AND method = ? AND enabled = ? AND source = ?"
-)
 
 
 @attrs.define
@@ -106,22 +93,22 @@ class SQLiteStore:
 
     def dump(self) -> Snapshot:
         """Everything stored."""
-        with collector_paused(), self._transaction("read") as connection:
+        with self._transaction("read") as connection:
             collections = {
                 name: TABLES[name].records(connection.execute(f"SELECT {TABLES[name].select()} FROM {name}"))
                 for name in RECORD_FIELDS
             }
-            return trusted_snapshot(collections, version=self._version(connection))
+            return unchecked_snapshot(collections, version=self._version(connection))
 
     def snapshot(self, spec: BatchSpec) -> Snapshot:
         """The records ``spec``'s plan can look at, narrowed in SQL (see :mod:`.narrowing`)."""
-        with collector_paused(), self._transaction("read") as connection:
+        with self._transaction("read") as connection:
             collections, selection = narrowed(connection, spec)
-            return trusted_snapshot(collections, selection=selection, version=self._version(connection))
+            return unchecked_snapshot(collections, selection=selection, version=self._version(connection))
 
     def history(self) -> tuple[BatchRecord, ...]:
         """Every commit and undo, newest first, with its changes rebuilt exactly."""
-        with collector_paused(), self._transaction("read the history of") as connection:
+        with self._transaction("read the history of") as connection:
             batches = connection.execute(
                 f"SELECT {history_rows.BATCH_COLUMNS}, points, affects FROM batches ORDER BY seq DESC"
             )
@@ -148,35 +135,29 @@ class SQLiteStore:
                 connection.executemany(table.upsert(keep), map(table.to_row, records))
 
     def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        """Write every point update or none, each only if the point is still as planned."""
+        """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides."""
         updates = changeset.point_updates()
         batch_id, at = uuid.uuid4().hex, _now()
         counts = changeset.counts()
         spec = history_rows.spec_json(changeset.spec)
-        with collector_paused():
-            # The history's documents are built before the write lock is taken: other writers wait for SQLite only.
-            rows = history_rows.point_rows(updates)
-            points, affects = history_rows.points_json(rows), history_rows.affects_json(updates)
-            with self._transaction("commit a batch to", write=True) as connection:
-                self._record(connection, batch_id, actor, at, spec, counts, len(changeset), points, affects)
-                connection.execute("SAVEPOINT points")
-                if _written(connection.executemany(_COMMIT_POINT, rows)) != len(rows):
-                    connection.execute("ROLLBACK TO points")  # find the culprits among the points as they were
-                    positions = sorted(connection.execute(_COMMIT_CONFLICTS, {"points": points}))
-                    raise ConflictError([c for (position,) in positions for c in updates[position].changes])
+        # The history's documents are built before the write lock is taken: other writers wait for SQLite only.
+        rows = history_rows.point_rows(updates)
+        points, affects = history_rows.points_json(rows), history_rows.affects_json(updates)
+        with self._transaction("commit a batch to", write=True) as connection:
+            self._record(connection, batch_id, actor, at, spec, counts, len(changeset), points, affects)
+            connection.execute("SAVEPOINT points")
+            # Every point as planned is the usual case, and check_commit lets such updates through as they are.
+            if _written(connection.executemany(_COMMIT_POINT, rows)) != len(rows):
+                connection.execute("ROLLBACK TO points")
+                writes = check_commit(updates, self._points_now(connection, points))
+                self._write(connection, _COMMIT_POINT, history_rows.point_rows(writes))
         log.info("batch %s by %s: %d changes at %d contact points", batch_id, actor, len(changeset), len(updates))
         return Receipt(batch_id=batch_id, actor=actor, at=at, counts=counts, applied=len(changeset))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
-        """Restore every point ``batch_id`` wrote to its enabled reasons and source before it, within consent.
-
-        Every point must still be as the batch left it, else ``ConflictError``.
-        Where consent is withdrawn now, the reasons the batch switched off stay
-        off (``restore_within_consent``); a point left with nothing to write is
-        not written, and the undo records only what it wrote.
-        """
+        """Write back what :func:`~contact_prefs.writes.undo_writes` decides for the points ``batch_id`` wrote."""
         undo_id, at = uuid.uuid4().hex, _now()
-        with collector_paused(), self._transaction("undo a batch in", write=True) as connection:
+        with self._transaction("undo a batch in", write=True) as connection:
             found = connection.execute(
                 "SELECT seq, spec, undoes, undone_by, points, affects FROM batches WHERE batch_id = ?", (batch_id,)
             ).fetchone()
@@ -184,23 +165,17 @@ class SQLiteStore:
                 raise UnknownBatchError(f"no batch {batch_id!r} in the history of {describe(self.path)}")
             seq, spec, undoes, undone_by, points, affects = found
             check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
-            undos = self._restore(connection, points, affects)
-            counts = count_updates(update for update, _ in undos)
+            writes = undo_writes(history_rows.updates_from_json(points, affects), self._points_now(connection, points))
+            written = [write.update for write in writes]
+            rows = history_rows.point_rows(written)
+            counts = count_updates(written)
             applied = sum(counts.values())
-            written = [update for update, _ in undos]
-            undo_points = history_rows.points_json(history_rows.point_rows(written))
-            undo_affects = history_rows.affects_json(written)
+            undo_points, undo_affects = history_rows.points_json(rows), history_rows.affects_json(written)
             self._record(
                 connection, undo_id, actor, at, spec, counts, applied, undo_points, undo_affects, undoes=batch_id
             )
-            restore = [
-                (u.enabled_after.mask, source, u.owner_id, METHOD_VALUES[u.method], u.enabled_before.mask, BATCH)
-                for u, source in undos
-            ]
-            if _written(connection.executemany(_RESTORE_POINT, restore)) != len(restore):
-                raise StoreError(
-                    f"the points of batch {batch_id} changed while it was being undone; nothing was changed"
-                )
+            sources = [(*row, SOURCE_VALUES[write.source]) for row, write in zip(rows, writes, strict=True)]
+            self._write(connection, _RESTORE_POINT, sources)
             connection.execute("UPDATE batches SET undone_by = ? WHERE seq = ?", (undo_id, seq))
         log.info("batch %s by %s: undid batch %s (%d changes)", undo_id, actor, batch_id, applied)
         return Receipt(batch_id=undo_id, actor=actor, at=at, counts=counts, applied=applied, undoes=batch_id)
@@ -270,24 +245,20 @@ class SQLiteStore:
         )
 
     @staticmethod
-    def _restore(connection: sqlite3.Connection, points: str, affects: str) -> list[tuple[PointUpdate, str]]:
-        """What undoing the batch whose points document is ``points`` writes: per point, the update and its old source.
+    def _points_now(connection: sqlite3.Connection, points: str) -> list[StoredPoint | None]:
+        """The points of the points document ``points`` as they are now, in its order."""
+        rows = sorted(connection.execute(_POINTS_NOW, {"points": points}))  # already in order: sorting is linear
+        return [
+            None if enabled is None else StoredPoint(reasons(enabled), SOURCES[source], bool(revoked))
+            for _, enabled, source, revoked in rows
+        ]
 
-        Raises ``ConflictError`` with the inverse changes of every point that is
-        gone or no longer as the batch left it.
-        """
-        now = sorted(connection.execute(_POINTS_NOW, {"points": points}))  # already in order: sorting is linear
-        undos: list[tuple[PointUpdate, str]] = []
-        stale: list[PointUpdate] = []
-        done_then = history_rows.updates_from_json(points, affects)
-        for done, (_, enabled, source, revoked) in zip(done_then, now, strict=True):
-            if enabled != done.enabled_after.mask or source != BATCH:  # NULLs: the point is gone
-                stale.append(done.inverse())
-            elif (undo := restore_within_consent(done, revoked=bool(revoked))) is not None:
-                undos.append((undo, done.source_before.value))
-        if stale:
-            raise ConflictError([change for update in stale for change in update.changes])
-        return undos
+    def _write(self, connection: sqlite3.Connection, statement: str, rows: list[Row]) -> None:
+        """Compare and set every row; the rules checked the points under this transaction's lock, so all hold."""
+        if _written(connection.executemany(statement, rows)) != len(rows):
+            raise StoreError(
+                f"contact points in {describe(self.path)} changed under the write lock; nothing was written"
+            )
 
 
 def _written(cursor: sqlite3.Cursor) -> int:

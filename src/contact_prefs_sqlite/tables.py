@@ -2,7 +2,7 @@
 
 Rows come back from our own database, where every record was validated
 when it was loaded, so a row becomes a record through the core's unchecked
-constructor (:func:`contact_prefs.records.trusted`), with enums, interned
+constructor (``contact_prefs._unchecked``, private to the bundled backends), with enums, interned
 reason sets and cached dates looked up.
 """
 
@@ -24,9 +24,9 @@ from contact_prefs import (
     Person,
     Relationship,
 )
+from contact_prefs._unchecked import record
 from contact_prefs.plain import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES
 from contact_prefs.reasons import BY_MASK
-from contact_prefs.records import trusted
 
 Row = tuple[Any, ...]
 
@@ -52,12 +52,12 @@ def end_text(end: datetime.date | None) -> str | None:
 
 # Each takes a row's columns as arguments (``itertools.starmap`` feeds them without indexing)
 # and converts the stored forms in the same call: enum values and masks by C-level look-ups.
-person_from_row = trusted(Person)
-member_from_row = trusted(HouseholdMember, start=day, end=day)
-enrollment_from_row = trusted(Enrollment, start=day, end=day)
-relationship_from_row = trusted(Relationship, messenger=bool)
-assignment_from_row = trusted(DistrictAssignment, start=day, end=day)
-point_from_row = trusted(
+person_from_row = record(Person)
+member_from_row = record(HouseholdMember, start=day, end=day)
+enrollment_from_row = record(Enrollment, start=day, end=day)
+relationship_from_row = record(Relationship, messenger=bool)
+assignment_from_row = record(DistrictAssignment, start=day, end=day)
+point_from_row = record(
     ContactPoint,
     method=METHODS.__getitem__,
     enabled=reasons,
