@@ -12,7 +12,6 @@ import datetime
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
-from types import TracebackType
 from typing import Any
 
 import attrs
@@ -34,6 +33,7 @@ from contact_prefs.changes import count_changes
 from contact_prefs.hookspecs import RegisterStore
 from contact_prefs.rules import check_undoable
 from contact_prefs.snapshot import RECORD_FIELDS
+from contact_prefs.store import ClosesOnExit
 from contact_prefs.writes import StoredPoint, check_commit, undo_writes
 
 __all__ = ["MemoryStore"]
@@ -46,7 +46,7 @@ def _empty_records() -> dict[str, dict[Any, Any]]:
 
 
 @attrs.define
-class MemoryStore:
+class MemoryStore(ClosesOnExit):
     """A store held in dicts, one per record collection, keyed by each record's ``key``.
 
     ``version`` counts the writes; ``history`` is kept oldest first and
@@ -129,14 +129,6 @@ class MemoryStore:
         """Mark the store closed; closing twice is harmless."""
         with self._lock:
             self._closed = True
-
-    def __enter__(self) -> MemoryStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
     def _now(self, updates: Iterable[PointUpdate]) -> list[StoredPoint | None]:
         """The points these updates are for, as they are now."""

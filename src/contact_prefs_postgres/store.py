@@ -7,7 +7,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any
 
 import attrs
@@ -27,6 +26,7 @@ from contact_prefs import (
 from contact_prefs.changes import count_updates
 from contact_prefs.plain import spec_from_plain, spec_to_plain
 from contact_prefs.rules import check_undoable
+from contact_prefs.store import ClosesOnExit
 from contact_prefs.writes import check_commit, undo_writes
 
 from .history import WriteRow, updates_from_rows, write_rows
@@ -45,7 +45,7 @@ WRITE = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE"
 
 
 @attrs.define
-class PostgresStore:
+class PostgresStore(ClosesOnExit):
     """A store in one schema of a PostgreSQL database; open it with :meth:`open` or ``open_store``.
 
     One connection, used by one operation at a time; every operation is one
@@ -182,14 +182,6 @@ class PostgresStore:
     def close(self) -> None:
         with self._lock:
             self.connection.close()
-
-    def __enter__(self) -> PostgresStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
     # -- internals ------------------------------------------------------------
 

@@ -15,7 +15,6 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
-from types import TracebackType
 
 import attrs
 
@@ -34,6 +33,7 @@ from contact_prefs.changes import count_updates
 from contact_prefs.plain import SOURCE_VALUES, SOURCES
 from contact_prefs.rules import check_undoable
 from contact_prefs.snapshot import RECORD_FIELDS
+from contact_prefs.store import ClosesOnExit
 from contact_prefs.writes import StoredPoint, check_commit, undo_writes
 
 from . import history as history_rows
@@ -64,7 +64,7 @@ _POINTS_NOW = f"""
 
 
 @attrs.define
-class SQLiteStore:
+class SQLiteStore(ClosesOnExit):
     """A store in a SQLite file (or a private in-memory database when ``path`` is ``":memory:"``).
 
     Open one with :meth:`open` or ``open_store("sqlite:///district.db")``.
@@ -186,14 +186,6 @@ class SQLiteStore:
             if not self._closed:
                 self._closed = True
                 self._connection.close()
-
-    def __enter__(self) -> SQLiteStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
     # --- internals --------------------------------------------------------------
 
