@@ -145,9 +145,8 @@ def test_a_message_awaiting_review_holds_every_reason_even_after_a_grant() -> No
 
 def test_an_event_is_checked_where_it_enters() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        ConsentEvent(
-            address=NUMBER, action="revoke", channel="portal", received_at=datetime.datetime(2026, 12, 7), recorded_by="x"
-        )
+        naive = datetime.datetime(2026, 12, 7)
+        ConsentEvent(address=NUMBER, action="revoke", channel="portal", received_at=naive, recorded_by="x")
     with pytest.raises(IdError):
         ConsentEvent(address=NUMBER, action="revoke", channel="portal", received_at=MONDAY, recorded_by="a\nb")
     with pytest.raises(ValueError, match="at least one reason"):
