@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 import json
 import os
 import pty
@@ -13,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from contact_prefs import BatchSpec, Mode, Reason, Source, open_store, plan
+from contact_prefs import BatchSpec, Mode, Reason, Source, SpecError, open_store, plan
 from contact_prefs.formats import read_csv
+from contact_prefs.spec import TEXT_REFUSAL
 
 SAMPLE = Path("/work/shared/data/oneroster-sample/LMS-Toolkit")
 if not SAMPLE.is_dir():
@@ -201,6 +204,45 @@ def test_plan_output_formats_have_stable_fields(district: Path) -> None:
     assert "Owner" in text and "Source before" in text and "@" not in text  # ids, never an address
 
 
+def test_text_message_settings_are_refused_as_the_core_refuses_them(district: Path) -> None:
+    # The command line's --set and BatchSpec check a setting with one function, so they agree.
+    with pytest.raises(SpecError) as raised:
+        BatchSpec(mode="students", settings={"text message": "on"})
+    assert str(raised.value) == f"'text message': {TEXT_REFUSAL}"
+    error = fails(district, "plan", "--mode", "students", "--set", "text message=on")
+    assert error.endswith(f"contact-prefs plan: error: argument --set: 'text message=on': {TEXT_REFUSAL}\n")
+
+
+def test_plan_keep_portal_leaves_portal_points_and_counts_them_as_skips(district: Path) -> None:
+    args = ("plan", "--mode", "students", "--set", "behavior=on", "--format", "json")
+    plain = json.loads(ok(district, *args, "--details"))
+    kept = json.loads(ok(district, *args, "--details", "--keep-portal"))
+    assert plain["portal_overwrites"] > 0 and plain["skips"]["portal_protected"] == 0
+    assert kept["portal_overwrites"] == 0 and kept["skips"]["portal_protected"] > 0
+    assert kept["spec"]["keep_portal"] is True
+    assert kept["updated"] == plain["updated"] - plain["portal_overwrites"]
+    assert all(change["source_before"] != "portal" for change in kept["changes"])
+    table = ok(district, *args[:-2], "--keep-portal")
+    assert f"Portal protected {kept['skips']['portal_protected']:,}" in table
+    assert "Portal overwrites: 0" in table and "; keep portal" in table
+
+
+@pytest.mark.parametrize("details", [(), ("--details",)])
+def test_plan_csv_keeps_its_columns_aligned(district: Path, details: tuple[str, ...]) -> None:
+    text = ok(district, "plan", *PLAN, "--set", "priority=on", "--format", "csv", *details)
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+    assert body and all(len(row) == len(header) for row in body)
+    if details:
+        assert header == ["owner_id", "method", "reason", "before", "after", "source_before", "affects"]
+        assert {row[3] for row in body} <= {"true", "false"} and {row[4] for row in body} <= {"true", "false"}
+    else:
+        assert header[0] == "method" and header[-1] == "total" and len(header) == len(Reason) + 2
+        assert all(int(row[-1]) == sum(int(cell) for cell in row[1:-1]) for row in body)
+    history = list(csv.reader(io.StringIO(ok(district, "history", "--format", "csv"))))
+    assert all(len(row) == len(history[0]) == 8 for row in history)
+
+
 def test_apply_records_a_batch_that_show_history_and_undo_agree_on(folder: Path) -> None:
     applied = json.loads(ok(folder, "apply", *APPLY, "--actor", "ann", "--yes", "--format", "json"))
     batch = applied["batch_id"]
@@ -365,6 +407,10 @@ def test_undo_leaves_off_what_the_batch_switched_off_where_consent_is_revoked(fo
         (("--set", "general=on", "--school", ""), "argument --school: an empty id"),
         (("--set", "general=on", "--filter-file", "absent.txt"), "argument --filter-file: cannot read 'absent.txt'"),
         ((), "the following arguments are required: --set"),
+        # One normalization, in the core: spaces too, so this is the text refusal, not "unknown reason".
+        (("--set", "text message=on"), f"argument --set: 'text message=on': {TEXT_REFUSAL}\n"),
+        (("--set", " Text-Messages =off"), f"argument --set: ' Text-Messages =off': {TEXT_REFUSAL}\n"),
+        (("--set", "text message"), f"argument --set: 'text message': {TEXT_REFUSAL}\n"),
     ],
 )
 def test_bad_plan_options_exit_2_naming_the_option_and_value(
@@ -380,7 +426,7 @@ def test_census_staff_requires_a_filter_file_and_reports_unknown_ids(district: P
     ids.write_text("stf-0001\nstf-0002\n\n  stf-0003  \nnobody-1\nnobody-2\n", encoding="utf-8")
     result = run(district, "plan", "--mode", "census-staff", "--set", "staff=on", "--filter-file", str(ids))
     assert result.returncode == 0
-    assert f"warning: 2 id(s) in {str(ids)!r} match no person: nobody-1, nobody-2" in result.stderr
+    assert f"warning: 2 id(s) in {str(ids)!r} match no person: lines 5, 6\n" in result.stderr
     assert "Unknown person 2" in result.stdout
     result = run(district, "plan", "--mode", "census-staff", "--set", "staff=on", "--filter-file", str(ids),
                  "--school", "central-high")  # fmt: skip
@@ -392,7 +438,8 @@ def test_a_student_filter_reports_ids_that_match_nobody(district: Path, tmp_path
     ids.write_text("stu-0001\n" + "".join(f"ghost-{n}\n" for n in range(7)), encoding="utf-8")
     result = run(district, "plan", "--mode", "students", "--set", "teacher=on", "--filter-file", str(ids))
     assert result.returncode == 0 and "Recipients: 1" in result.stdout
-    assert "7 id(s)" in result.stderr and "ghost-0, ghost-1, ghost-2, ghost-3, ghost-4, ..." in result.stderr
+    assert "7 id(s)" in result.stderr and "match no person: lines 2, 3, 4, 5, 6, ...\n" in result.stderr
+    assert "ghost" not in result.stderr  # the lines, not their text (see the test below)
     (tmp_path / "empty.txt").write_text("\n", encoding="utf-8")
     result = run(
         district, "plan", "--mode", "students", "--set", "teacher=on", "--filter-file", str(tmp_path / "empty.txt")

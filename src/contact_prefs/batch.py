@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .changes import ChangeSet
 from .errors import ConflictError
+from .identifiers import check_actor
 from .planning import plan
 from .spec import BatchSpec
 from .store import Receipt, Store
@@ -16,8 +17,10 @@ def run_batch(store: Store, spec: BatchSpec, *, actor: str, dry_run: bool = Fals
 
     A commit that meets a conflict (a parent's edit since the snapshot) wrote
     nothing, so the batch is planned again from a fresh snapshot; after
-    ``TRIES`` attempts the last ``ConflictError`` is raised.
+    ``TRIES`` attempts the last ``ConflictError`` is raised.  An ``actor`` that
+    breaks the id rule (:func:`~contact_prefs.identifiers.check_actor`) is refused first.
     """
+    check_actor(actor)
     for attempt in range(1, TRIES + 1):
         changeset = plan(spec, store.snapshot(spec))
         if dry_run:

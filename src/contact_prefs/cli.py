@@ -3,7 +3,14 @@
 The shell around the library: options and files become a :class:`BatchSpec`
 and store calls; results and errors become text, JSON or CSV and an exit
 code: 0 done, 1 a conflict that retries could not resolve (nothing was
-applied), 2 bad usage or bad input.  ``docs/cli.md`` is the reference.
+applied), 2 bad usage or bad input, 130 interrupted before anything was
+written.  ``docs/cli.md`` is the reference.
+
+Nothing it prints holds a store's password (URLs go through
+:func:`~contact_prefs.privacy.redact_url`) or repeats a value that looks like
+a phone number or e-mail address (values go through
+:func:`~contact_prefs.privacy.shown`; argparse's own messages are cleaned of
+such arguments before they are printed).
 """
 
 from __future__ import annotations
@@ -15,39 +22,107 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import attrs
 
 from .batch import TRIES, run_batch
+from .batch_ids import batch_id_problem, find_batch
 from .changes import ChangeSet
 from .demo import build_district, sample_spec
 from .enums import Mode, Reason, Setting, SkipReason
-from .errors import ConflictError, ContactPrefsError, UnknownBatchError, UnknownStoreError
+from .errors import ConflictError, ContactPrefsError, UnknownStoreError
 from .formats import read_csv, read_oneroster, write_csv
 from .formats.results import BatchResult, describe_scope, history_csv, history_data, history_text, to_json
 from .formats.table import parse_date
+from .identifiers import id_problem
+from .interrupts import CommitPoint, HeldStore, commit_point
 from .planning import plan
 from .plugins import open_store
-from .spec import TEXT_KEYS, TEXT_REFUSAL, BatchSpec
-from .store import BatchRecord, Receipt, Store
+from .privacy import looks_personal, redact_url, scrub, shown, url_secrets
+from .spec import TEXT_REFUSAL, BatchSpec, SettingError, reason_setting
+from .store import Receipt, Store
 
 PROG = "contact-prefs"
 DEFAULT_STORE = "sqlite:///contact-prefs.db"
 DEFAULT_FILE = Path("contact-prefs.db")
 """The file ``DEFAULT_STORE`` names, in the current folder."""
 STORE_VARIABLE = "CONTACT_PREFS_STORE"
-EXIT_DONE, EXIT_CONFLICT, EXIT_USAGE = 0, 1, 2
+EXIT_DONE, EXIT_CONFLICT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 SHOWN_IDS = 5
-"""How many unknown filter ids a warning lists."""
+"""How many lines of unknown filter ids a warning lists."""
+WITHHELD = "<withheld>"
+BATCH_ID_HELP = "a batch id, or a beginning of it (4 characters or more) that only one batch has"
 
 
 class UsageError(ContactPrefsError):
     """Bad usage found once the options are parsed: the store already holds data, an ambiguous id..."""
 
 
+class _BadUsage(Exception):
+    """argparse's complaint about the options, raised (not printed) so that main can clean it first."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _BadUsage(self, message)
+
+
+@attrs.frozen
+class _Withheld:
+    """What no message may repeat: the passwords of the store URLs given, and the arguments that look
+    like phone numbers or e-mail addresses (argparse quotes a bad argument as it was typed)."""
+
+    secrets: tuple[str, ...]
+    personal: tuple[str, ...]
+
+    @classmethod
+    def of(cls, arguments: Sequence[str]) -> _Withheld:
+        urls = [*arguments, os.environ.get(STORE_VARIABLE, "")]
+        secrets = {secret for url in urls for secret in url_secrets(url)}
+        values = {part for argument in arguments for part in (argument, argument.partition("=")[2])}
+        personal = {value for value in values if "://" not in value and looks_personal(value)}
+        return cls(tuple(secrets), tuple(sorted(personal, key=len, reverse=True)))
+
+    def clean(self, message: str) -> str:
+        message = scrub(message, self.secrets)
+        for value in self.personal:
+            message = message.replace(value, WITHHELD)
+        return message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code."""
-    args = build_parser().parse_args(argv)  # bad options exit 2 here, with the usage
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    withheld = _Withheld.of(arguments)
+    try:
+        return _run(arguments)
+    except _BadUsage as usage:  # bad options: the usage, then the complaint
+        usage.parser.print_usage(sys.stderr)
+        print(f"{usage.parser.prog}: error: {withheld.clean(usage.message)}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConflictError as error:
+        _error(withheld.clean(str(error)))
+        return EXIT_CONFLICT
+    except ContactPrefsError as error:
+        _error(withheld.clean(str(error)))
+        return EXIT_USAGE
+    except OSError as error:
+        _error(withheld.clean(f"{error.filename}: {error.strerror}" if error.filename else str(error)))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        # Only ever before a command's commit point (see contact_prefs.interrupts).
+        _error("interrupted: nothing was written to the store")
+        return EXIT_INTERRUPTED
+
+
+def _run(arguments: list[str]) -> int:
+    args = build_parser().parse_args(arguments)
     try:
         code: int = args.run(args)
         sys.stdout.flush()  # here, so that a closed pipe is caught below
@@ -55,18 +130,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader stopped reading (``| head``): the work is done, and nobody wants the rest.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_DONE
-    except ConflictError as error:
-        _error(str(error))
-        return EXIT_CONFLICT
-    except ContactPrefsError as error:
-        _error(str(error))
-        return EXIT_USAGE
-    except OSError as error:
-        _error(f"{error.filename}: {error.strerror}" if error.filename else str(error))
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        _error("interrupted")
-        return 130
     return code
 
 
@@ -94,39 +157,56 @@ def _mode(text: str) -> Mode:
     try:
         return Mode(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid mode {text!r}; choose from {_MODES}") from None
+        raise argparse.ArgumentTypeError(f"invalid mode {shown(text)}; choose from {_MODES}") from None
 
 
 def _setting(text: str) -> tuple[Reason, Setting]:
+    """``REASON=SETTING``, checked by the core's :func:`~contact_prefs.spec.reason_setting`, as a spec checks it."""
     key, equals, value = text.partition("=")
-    if key.strip().lower().replace("-", "_") in TEXT_KEYS:
-        raise argparse.ArgumentTypeError(f"{text!r}: {TEXT_REFUSAL}")
-    if not equals:
-        raise argparse.ArgumentTypeError(f"{text!r} is not REASON=SETTING (for example attendance=on)")
     try:
-        reason = Reason(key)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: unknown reason {key!r}; valid reasons: {Reason.choices()}"
-        ) from None
-    try:
-        return reason, Setting(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: unknown setting {value!r}; valid settings: {Setting.choices()}"
-        ) from None
+        if not equals:
+            reason_setting(key, Setting.NO_CHANGE)  # "--set text" is refused as text, not as a bad pair
+            raise argparse.ArgumentTypeError(f"{shown(text)} is not REASON=SETTING (for example attendance=on)")
+        return reason_setting(key, value)
+    except SettingError as error:
+        if not equals and error.problem != TEXT_REFUSAL:
+            raise argparse.ArgumentTypeError(
+                f"{shown(text)} is not REASON=SETTING (for example attendance=on)"
+            ) from None
+        # A withheld pair says nothing: the problem names the part at fault already.
+        given = f"{shown(text)}: " if shown(text) == repr(text) else ""
+        raise argparse.ArgumentTypeError(f"{given}{error.problem}") from None
 
 
 def _date(text: str) -> datetime.date:
     try:
         return parse_date(text)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"{text!r} {error}") from None
+        raise argparse.ArgumentTypeError(f"{shown(text)} {error}") from None
 
 
 def _id(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty id: name one, or leave the option out for all")
+    problem = id_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{shown(text)} {problem}, and is not an id")
+    return text
+
+
+def _actor(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty name: say who does this, for the history")
+    problem = id_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{shown(text)} {problem}: the history needs a name on one line")
+    return text
+
+
+def _batch_id(text: str) -> str:
+    problem = batch_id_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 
@@ -136,38 +216,38 @@ def _count(text: str) -> int:
     except ValueError:
         value = -1
     if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of zero or more")
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a whole number of zero or more")
     return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command and option (``docs/cli.md`` documents them)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Set messenger contact preferences in bulk, safely: plan, review, apply, undo.",
         epilog=f"The store is --store URL, else ${STORE_VARIABLE}, else {DEFAULT_STORE} in the current folder. "
         "Exit codes: 0 done; 1 a conflict that retries could not resolve (nothing applied); "
-        "2 bad usage or bad input.",
+        "2 bad usage or bad input; 130 interrupted before anything was written.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {importlib.metadata.version(PROG)}")
     parser.add_argument(
         "--store", metavar="URL", help=f"where the district lives (default: ${STORE_VARIABLE}, else {DEFAULT_STORE})"
     )
     # The same option after the subcommand; SUPPRESS keeps a value given before it.
-    store = argparse.ArgumentParser(add_help=False)
+    store = _Parser(add_help=False)
     store.add_argument("--store", metavar="URL", default=argparse.SUPPRESS, help="where the district lives")
-    output = argparse.ArgumentParser(add_help=False)
+    output = _Parser(add_help=False)
     output.add_argument(
         "--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)"
     )
-    details = argparse.ArgumentParser(add_help=False)
+    details = _Parser(add_help=False)
     details.add_argument(
         "--details", action="store_true", help="also list every change (ids, method, reason, before, after)"
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     def command(
-        name: str, run: Callable[[argparse.Namespace], int], help: str, *parents: argparse.ArgumentParser
+        name: str, run: Callable[[argparse.Namespace], int], help: str, *parents: _Parser
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help, parents=[store, *parents])
         sub.set_defaults(run=run, parser=sub)
@@ -189,9 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("history", _history, "list the applied batches and undos, newest first", output)
     show = command("show", _show, "show one batch of the history", output, details)
-    show.add_argument("batch_id", metavar="BATCH_ID", help="a batch id (or a unique beginning of one)")
+    show.add_argument(
+        "batch_id", type=_batch_id, metavar="BATCH_ID", help=BATCH_ID_HELP
+    )
     undo = command("undo", _undo, "undo a batch, if its points are still as it left them", output, details)
-    undo.add_argument("batch_id", metavar="BATCH_ID", help="a batch id (or a unique beginning of one)")
+    undo.add_argument(
+        "batch_id", type=_batch_id, metavar="BATCH_ID", help=BATCH_ID_HELP
+    )
     _confirmation(undo)
 
     load = command("import", _import, "import records from files: native CSV or a OneRoster 1.1 export")
@@ -249,7 +333,7 @@ def _batch_options(sub: argparse.ArgumentParser) -> None:
 
 
 def _confirmation(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--actor", required=True, type=_id, metavar="NAME", help="who does this, for the history")
+    sub.add_argument("--actor", required=True, type=_actor, metavar="NAME", help="who does this, for the history")
     sub.add_argument("--yes", action="store_true", help="do not ask for confirmation (required off a terminal)")
 
 
@@ -257,12 +341,17 @@ def _confirmation(sub: argparse.ArgumentParser) -> None:
 
 
 def _store_url(args: argparse.Namespace) -> tuple[str, str]:
-    """The store URL and where it came from, for messages."""
+    """The store URL and where it came from.  Messages name it only through :func:`_shown_url`."""
     if args.store:
         return args.store, "argument --store"
     if os.environ.get(STORE_VARIABLE):
         return os.environ[STORE_VARIABLE], f"${STORE_VARIABLE}"
     return DEFAULT_STORE, "the default store"
+
+
+def _shown_url(args: argparse.Namespace) -> str:
+    """The store URL as messages and results name it: with its password masked."""
+    return redact_url(_store_url(args)[0])
 
 
 def _open(args: argparse.Namespace, *, create: bool = False) -> Store:
@@ -285,9 +374,10 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> Store:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    url, _ = _store_url(args)
+    url = _shown_url(args)
     today = datetime.date.today()
-    with _open(args, create=True) as store:
+    with _open(args, create=True) as opened, commit_point() as point:
+        store = HeldStore(opened, point)
         if not args.force:
             held, batches = len(store.dump()), len(store.history())
             if held or batches:
@@ -302,21 +392,30 @@ def _demo(args: argparse.Namespace) -> int:
         store.load(district)
         _progress("Applying the demo batch")
         change_set, receipt = run_batch(store, sample_spec(today), actor="demo")
-    schools = len({enrollment.school_id for enrollment in district.enrollments})
-    print(
-        f"Loaded a demo district into {url}: {args.students:,} students in {schools} schools, "
-        f"{len(district.persons):,} people, {len(district.contact_points):,} contact points."
-    )
-    print()
-    assert receipt is not None
-    print(_applied(change_set, receipt).text(details=False))
-    print()
-    print("Next: contact-prefs history; contact-prefs plan --mode students --set teacher=on; contact-prefs --help")
+        schools = len({enrollment.school_id for enrollment in district.enrollments})
+        print(
+            f"Loaded a demo district into {url}: {args.students:,} students in {schools} schools, "
+            f"{len(district.persons):,} people, {len(district.contact_points):,} contact points."
+        )
+        print()
+        assert receipt is not None
+        print(_applied(change_set, receipt).text(details=False))
+        print()
+        print("Next: contact-prefs history; contact-prefs plan --mode students --set teacher=on; contact-prefs --help")
+        _finished(point)
     return EXIT_DONE
 
 
-def _spec(args: argparse.Namespace) -> BatchSpec:
-    """The batch spec of ``plan``/``apply``, its usage errors reported by the subcommand's parser."""
+def _finished(point: CommitPoint) -> None:
+    """The result is printed: say so if Ctrl-C came after the commit point, when it could no longer stop the work."""
+    sys.stdout.flush()  # the result first, also when both go to one pipe
+    if point.interrupted:
+        _warn("interrupted after the commit point: the command finished, and the result above stands")
+
+
+def _spec(args: argparse.Namespace) -> tuple[BatchSpec, dict[str, int]]:
+    """The batch spec of ``plan``/``apply`` and the line of each filter id, its usage errors reported
+    by the subcommand's parser."""
     parser: argparse.ArgumentParser = args.parser
     settings: dict[Reason, Setting] = {}
     for reason, setting in args.settings:
@@ -335,49 +434,65 @@ def _spec(args: argparse.Namespace) -> BatchSpec:
         )
     if args.mode is Mode.CENSUS_STAFF and (args.school or args.calendar):
         _warn("--school and --calendar do not apply to census-staff, whose people come from the filter file")
-    filter_ids = None if args.filter_file is None else _filter_ids(args.filter_file, parser)
-    return BatchSpec(
+    lines = {} if args.filter_file is None else _filter_ids(args.filter_file, parser)
+    spec = BatchSpec(
         mode=args.mode,
         settings=settings,
         school_id=args.school,
         calendar_id=args.calendar,
-        filter_ids=filter_ids,
+        filter_ids=None if args.filter_file is None else lines.keys(),
         as_of=args.as_of or datetime.date.today(),
         keep_portal=args.keep_portal,
         allow_emergency_off=args.allow_emergency_off,
     )
+    return spec, lines
 
 
-def _filter_ids(path: Path, parser: argparse.ArgumentParser) -> frozenset[str]:
+def _filter_ids(path: Path, parser: argparse.ArgumentParser) -> dict[str, int]:
+    """The ids of a filter file, one a line (blank lines ignored), each with the first line that has it."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
         parser.error(f"argument --filter-file: cannot read {str(path)!r}: {error.strerror}")
     except UnicodeDecodeError:
         parser.error(f"argument --filter-file: {str(path)!r} is not UTF-8 text")
-    ids = frozenset(line.strip() for line in text.splitlines() if line.strip())
-    if not ids:
+    lines: dict[str, int] = {}
+    # Lines end at "\n" only (so that line numbers are an editor's): whitespace around an id is
+    # forgiven, a control character inside one is refused.
+    for number, line in enumerate(text.split("\n"), start=1):
+        identifier = line.strip()
+        if identifier:
+            problem = id_problem(identifier)
+            if problem:  # the line, not its text: it may be an address pasted into the wrong file
+                parser.error(f"argument --filter-file: {str(path)!r}, line {number}: the id there {problem}")
+            lines.setdefault(identifier, number)
+    if not lines:
         _warn(f"the filter file {str(path)!r} holds no ids, so the batch selects nobody")
-    return ids
+    return lines
 
 
-def _warn_unknown_ids(store: Store, spec: BatchSpec, path: Path | None) -> None:
-    """Report filter ids that match no person (a census probe names them, whatever the mode)."""
+def _warn_unknown_ids(store: Store, spec: BatchSpec, path: Path | None, lines: dict[str, int]) -> None:
+    """Report the lines of filter ids that match no person (a census probe finds them, whatever the mode).
+
+    The ids themselves are not repeated: a filter file may hold addresses pasted by mistake."""
     if not spec.filter_ids:
         return
     probe = BatchSpec(mode=Mode.CENSUS_STAFF, settings={}, filter_ids=spec.filter_ids, as_of=spec.as_of)
     unknown = sorted(
-        skip.owner_id for skip in plan(probe, store.snapshot(probe)).skips if skip.reason is SkipReason.UNKNOWN_PERSON
+        lines[skip.owner_id]
+        for skip in plan(probe, store.snapshot(probe)).skips
+        if skip.reason is SkipReason.UNKNOWN_PERSON
     )
     if unknown:
-        shown = ", ".join(unknown[:SHOWN_IDS]) + (", ..." if len(unknown) > SHOWN_IDS else "")
-        _warn(f"{len(unknown):,} id(s) in {str(path)!r} match no person: {shown}")
+        listed = ", ".join(map(str, unknown[:SHOWN_IDS])) + (", ..." if len(unknown) > SHOWN_IDS else "")
+        where = "line" if len(unknown) == 1 else "lines"
+        _warn(f"{len(unknown):,} id(s) in {str(path)!r} match no person: {where} {listed}")
 
 
 def _plan(args: argparse.Namespace) -> int:
-    spec = _spec(args)
+    spec, lines = _spec(args)
     with _open(args) as store:
-        _warn_unknown_ids(store, spec, args.filter_file)
+        _warn_unknown_ids(store, spec, args.filter_file, lines)
         _progress("Planning")
         change_set = plan(spec, store.snapshot(spec))
     _warn_if_nobody(change_set)
@@ -394,23 +509,25 @@ def _warn_if_nobody(change_set: ChangeSet) -> None:
 
 def _apply(args: argparse.Namespace) -> int:
     _require_terminal_or_yes(args, "apply")
-    spec = _spec(args)
-    with _open(args) as store:
-        _warn_unknown_ids(store, spec, args.filter_file)
+    spec, lines = _spec(args)
+    with _open(args) as opened:
+        _warn_unknown_ids(opened, spec, args.filter_file, lines)
         if not args.yes:
-            preview = plan(spec, store.snapshot(spec))
+            preview = plan(spec, opened.snapshot(spec))
             _warn_if_nobody(preview)
             _confirming(_planned(preview))
             if not _confirm(f"Apply these {len(preview):,} changes?"):
                 print("Nothing was applied.")
                 return EXIT_DONE
         _progress("Applying")
-        try:
-            change_set, receipt = run_batch(store, spec, actor=args.actor)
-        except ConflictError as error:
-            raise ConflictError(error.conflicts, f"planned {TRIES} times, and {error}") from None
-    assert receipt is not None  # run_batch commits unless dry_run
-    _print(_applied(change_set, receipt), args)
+        with commit_point() as point:
+            try:
+                change_set, receipt = run_batch(HeldStore(opened, point), spec, actor=args.actor)
+            except ConflictError as error:
+                raise ConflictError(error.conflicts, f"planned {TRIES} times, and {error}") from None
+            assert receipt is not None  # run_batch commits unless dry_run
+            _print(_applied(change_set, receipt), args)
+            _finished(point)
     return EXIT_DONE
 
 
@@ -446,82 +563,67 @@ def _history(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        record = _find(store, args.batch_id, args)
+        record = find_batch(store.history(), args.batch_id, history_of=_shown_url(args))
     _print(BatchResult.from_record(record), args)
     return EXIT_DONE
 
 
 def _undo(args: argparse.Namespace) -> int:
     _require_terminal_or_yes(args, "undo")
-    with _open(args) as store:
-        record = _find(store, args.batch_id, args)
+    with _open(args) as opened:
+        record = find_batch(opened.history(), args.batch_id, history_of=_shown_url(args))
         if not args.yes:
             _confirming(BatchResult.from_record(record))
             if not _confirm(f"Undo these {len(record.changes):,} changes?"):
                 print("Nothing was undone.")
                 return EXIT_DONE
         _progress("Undoing")
-        try:
-            receipt = store.undo(record.batch_id, actor=args.actor)
-        except ConflictError as error:
-            raise ConflictError(error.conflicts, _undo_conflict(record.batch_id, error)) from None
-        undo = _find(store, receipt.batch_id, args)
-    _print(BatchResult.from_record(undo), args)
-    # An undo leaves off what the batch switched off where consent is withdrawn now.
-    held = sum(record.counts.values()) - sum(undo.counts.values())
-    if held:
-        sys.stdout.flush()  # after the result, also when both go to one pipe
-        _warn(
-            f"{held:,} {'reason' if held == 1 else 'reasons'} the batch switched off stayed off, "
-            "because consent was withdrawn at their contact points"
-        )
+        with commit_point() as point:
+            store = HeldStore(opened, point)
+            try:
+                receipt = store.undo(record.batch_id, actor=args.actor)
+            except ConflictError as error:
+                raise ConflictError(error.conflicts, _undo_conflict(record.batch_id, error)) from None
+            undo = find_batch(store.history(), receipt.batch_id, history_of=_shown_url(args))
+            _print(BatchResult.from_record(undo), args)
+            # An undo leaves off what the batch switched off where consent is withdrawn now.
+            held = sum(record.counts.values()) - sum(undo.counts.values())
+            if held:
+                sys.stdout.flush()  # after the result, also when both go to one pipe
+                _warn(
+                    f"{held:,} {'reason' if held == 1 else 'reasons'} the batch switched off stayed off, "
+                    "because consent was withdrawn at their contact points"
+                )
+            _finished(point)
     return EXIT_DONE
 
 
 def _undo_conflict(batch_id: str, error: ConflictError) -> str:
     points = sorted({(change.owner_id, change.method.value) for change in error.conflicts})
-    shown = ", ".join(f"{owner} {method}" for owner, method in points[:SHOWN_IDS])
+    listed = ", ".join(f"{owner} {method}" for owner, method in points[:SHOWN_IDS])
     more = f" and {len(points) - SHOWN_IDS} more" if len(points) > SHOWN_IDS else ""
     return (
         f"cannot undo batch {batch_id}: {len(points)} contact point(s) are no longer as the batch left them "
-        f"({shown}{more}); nothing was written"
-    )
-
-
-def _find(store: Store, text: str, args: argparse.Namespace) -> BatchRecord:
-    """The batch whose id is ``text``, or the only one whose id begins with it."""
-    records = store.history()
-    exact = [record for record in records if record.batch_id == text]
-    matches = exact or [record for record in records if record.batch_id.startswith(text)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise UsageError(
-            f"the batch id {text!r} is the beginning of {len(matches)} batch ids "
-            f"({', '.join(r.batch_id for r in matches[:SHOWN_IDS])}): give more of it"
-        )
-    raise UnknownBatchError(
-        f"no batch {text!r} in the history of {_store_url(args)[0]} (contact-prefs history lists them)"
+        f"({listed}{more}); nothing was written"
     )
 
 
 def _import(args: argparse.Namespace) -> int:
-    url, _ = _store_url(args)
     _progress(f"Reading {args.directory}")
     if args.kind == "csv":
         snapshot = read_csv(args.directory)
-        with _open(args, create=True) as store:
-            _progress(f"Loading {len(snapshot):,} records")
-            store.load(snapshot)
+        remove, keep_preferences = None, False
         counts = {name: len(records) for name, records in snapshot.collections().items()}
     else:
         roster = read_oneroster(args.directory)
-        with _open(args, create=True) as store:
-            _progress(f"Loading {len(roster.snapshot):,} records")
-            store.load(roster.snapshot, remove=roster.remove, keep_preferences=True)
+        snapshot, remove, keep_preferences = roster.snapshot, roster.remove, True
         counts = dict(roster.summary)
-    print(f"Imported {args.directory} into {url}:")
-    print(_listing(counts))
+    with _open(args, create=True) as opened, commit_point() as point:
+        _progress(f"Loading {len(snapshot):,} records")
+        HeldStore(opened, point).load(snapshot, remove=remove, keep_preferences=keep_preferences)
+        print(f"Imported {args.directory} into {_shown_url(args)}:")
+        print(_listing(counts))
+        _finished(point)
     return EXIT_DONE
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from .privacy import redact_url
+
 if TYPE_CHECKING:
     from .changes import Change
 
@@ -31,14 +33,14 @@ class StoreError(ContactPrefsError):
 
 
 class UnknownStoreError(ContactPrefsError, LookupError):
-    """A store URL whose scheme no installed backend serves."""
+    """A store URL whose scheme no installed backend serves; ``url`` is the URL with its password masked."""
 
     def __init__(self, url: str, schemes: Iterable[str]) -> None:
-        self.url = url
+        self.url = redact_url(url)
         self.schemes = tuple(sorted(schemes))
-        scheme = url.partition(":")[0]
+        scheme = self.url.partition(":")[0]
         super().__init__(
-            f"no store backend serves the scheme {scheme!r} of {url!r}; "
+            f"no store backend serves the scheme {scheme!r} of {self.url!r}; "
             f"registered schemes: {', '.join(self.schemes) or '(none)'}"
         )
 

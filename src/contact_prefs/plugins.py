@@ -11,8 +11,10 @@ import pluggy
 
 from . import hookspecs
 from .changes import ChangeSet
-from .errors import ContactPrefsError, StoreError, UnknownStoreError
+from .errors import ContactPrefsError, StoreError, UnknownBatchError, UnknownStoreError
 from .hookspecs import StoreFactory
+from .identifiers import check_actor, id_problem
+from .privacy import redact_url, scrub, shown, url_secrets
 from .snapshot import Snapshot
 from .spec import BatchSpec
 from .store import BatchRecord, Receipt, Store
@@ -65,6 +67,15 @@ class Plugins:
                 f"the {scheme!r} store backend cannot start: it needs {error.name or str(error)!r}, which is "
                 "not installed (install the extra or package that provides it)"
             ) from error
+        except ContactPrefsError as error:
+            # Whatever a backend says about its URL, its password stays out of the message.
+            if any(secret in str(error) for secret in url_secrets(url)):
+                raise StoreError(scrub(str(error), url_secrets(url))) from None
+            raise
+        except ValueError as error:  # a URL the backend could not parse
+            raise StoreError(
+                f"cannot open the store {redact_url(url)!r}: {scrub(str(error), url_secrets(url))}"
+            ) from None
         return ObservedStore(store, self.manager.hook)
 
 
@@ -82,7 +93,10 @@ def open_store(url: str) -> Store:
 class ObservedStore:
     """A store whose commits and undos are announced to the ``after_commit`` hook.
 
-    Everything else is the backend's own: other attributes pass through.
+    It also checks what enters the history (the actor, the batch id to undo) by
+    the rule of :mod:`contact_prefs.identifiers`, so every backend refuses the
+    same ones the same way.  Everything else is the backend's own: other
+    attributes pass through.
     """
 
     inner: Store
@@ -98,9 +112,13 @@ class ObservedStore:
         return self.inner.snapshot(spec)
 
     def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        return self._announce(self.inner.commit(changeset, actor=actor))
+        return self._announce(self.inner.commit(changeset, actor=check_actor(actor)))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
+        check_actor(actor)
+        problem = id_problem(batch_id)
+        if problem:  # no batch has such an id: say so before a backend tries to look it up
+            raise UnknownBatchError(f"no batch has the id {shown(batch_id)}, which {problem}")
         return self._announce(self.inner.undo(batch_id, actor=actor))
 
     def history(self) -> tuple[BatchRecord, ...]:

@@ -27,12 +27,16 @@ SHOWN_LENGTH = 60
 """Longer values are cut to this many characters in messages."""
 
 _EMAIL = re.compile(r"[^\s@]@[^\s@]")
-# A run of digits and the punctuation phone numbers are written with: "(280) 555-0143", "+44 20 7946 0958".
-_PHONE_RUN = re.compile(r"[+(]?\d[\d\s().\-/]*\d")
+# A run of digits and the punctuation phone numbers are written with: "(280) 555-0143", "+44 20 7946 0958";
+# a run that letters touch is part of a word or a hex id ("3f58217439c"), not a number on its own.
+_PHONE_RUN = re.compile(r"(?<!\w)[+(]?\d[\d\s().\-/]*\d(?!\w)")
 PHONE_DIGITS = 7
 """A run of at least this many digits may be a phone number (a local number has seven)."""
 # Dates are written with the same characters, and are quoted in errors about dates.
-_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+_DATE = re.compile(
+    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+    r"|(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"  # 20241201
+)
 _SECRET_PARAMETER = re.compile(r"(?i)([\w.]*password[\w.]*\s*=\s*)('[^']*'|[^&\s#]*)")
 
 
@@ -54,8 +58,9 @@ def looks_personal(text: str) -> bool:
     Deliberately broad: a long numeric id looks like a phone number too, and is
     withheld from messages like one.
 
-    >>> [looks_personal(t) for t in ("stu-0001", "2024-13-01", "5550143", "x pat@example.org")]
-    [False, False, True, True]
+    >>> samples = ("stu-0001", "2024-13-01", "20241201", "9f0c81274390d2", "5550143", "tel:(280) 555-0143", "x@y.z")
+    >>> [looks_personal(sample) for sample in samples]
+    [False, False, False, False, True, True, True]
     """
     return looks_like_email(text) or looks_like_phone(text)
 

@@ -14,10 +14,10 @@ import urllib.parse
 import attrs
 
 from contact_prefs import StoreError
+from contact_prefs.privacy import MASK, redact_url, url_secrets
 
 SCHEMES = ("postgresql", "postgres")
 DEFAULT_SCHEMA = "contact_prefs"
-MASK = "***"
 NAME_BYTES = 63  # PostgreSQL truncates longer identifiers silently: refuse them instead
 
 
@@ -40,13 +40,14 @@ class PostgresUrl:
 
     @classmethod
     def parse(cls, url: str) -> PostgresUrl:
-        parts = urllib.parse.urlsplit(url)
-        userinfo, _, hosts = parts.netloc.rpartition("@")
-        user, colon, password = userinfo.partition(":")
-        secrets = [password] if password else []
-        netloc = f"{user}:{MASK}@{hosts}" if colon else parts.netloc
+        # One redaction for every message about any store URL, malformed ones included.
+        redacted = redact_url(url)
+        secrets = list(url_secrets(url))
+        try:
+            parts = urllib.parse.urlsplit(url)  # the port is libpq's to check: it allows host lists
+        except ValueError as error:
+            raise StoreError(f"{redacted!r} is not a valid URL: {error}") from None
         kept: list[str] = []
-        shown: list[str] = []
         schemas: list[str] = []
         # Parameters are split by hand, not with parse_qsl: libpq reads '+' literally
         # and the others must reach it exactly as written.
@@ -54,16 +55,10 @@ class PostgresUrl:
             name, _, value = item.partition("=")
             if name == "schema":
                 schemas.append(urllib.parse.unquote(value))
-                shown.append(item)
-            elif _is_secret(name):
-                secrets.append(value)
-                kept.append(item)
-                shown.append(f"{name}={MASK}")
             else:
                 kept.append(item)
-                shown.append(item)
-        secrets += [urllib.parse.unquote(secret) for secret in secrets]
-        redacted = urllib.parse.urlunsplit(parts._replace(netloc=netloc, query="&".join(shown)))
+                if _is_secret(name):
+                    secrets += [value, urllib.parse.unquote(value)]
         if parts.scheme not in SCHEMES:
             raise StoreError(f"{redacted!r} is not a PostgreSQL URL: it must start with postgresql:// or postgres://")
         if len(schemas) > 1:

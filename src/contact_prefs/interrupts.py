@@ -1,0 +1,118 @@
+"""Ctrl-C and the commit point: an interrupt either stops a command before it writes, or lets it finish.
+
+A command that writes (``apply``, ``undo``, ``import``, ``demo``) passes its
+commit point when its first write to the store begins.  Before that, Ctrl-C
+stops it at once and nothing is written.  From then on, Ctrl-C is only
+recorded: the write completes, the command prints its result (the receipt of
+what was written) and exits 0, and then says that the interrupt came too late
+to stop it.  A command must never report "interrupted" about a batch that is
+in the history.
+
+The command wraps its store in :class:`HeldStore` inside
+``with commit_point() as point:``, whose block ends once the result is printed.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any, TypeVar
+
+import attrs
+
+from .changes import ChangeSet
+from .snapshot import Snapshot
+from .spec import BatchSpec
+from .store import BatchRecord, ClosesOnExit, Receipt, Store
+
+T = TypeVar("T")
+
+
+@attrs.define
+class CommitPoint:
+    """Whether a command has reached its commit point, and whether Ctrl-C came after it."""
+
+    interrupted: bool = False
+    """Ctrl-C came after the commit point (and was held back)."""
+    written: bool = False
+    """A write has completed: the command is past its commit point for good."""
+    _previous: Any = None
+    _holding: bool = False
+
+    def reached(self) -> None:
+        """A write begins: from now on, hold Ctrl-C back instead of raising ``KeyboardInterrupt``."""
+        # Python delivers signals to the main thread only; elsewhere there is nothing to hold.
+        if not self._holding and threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._hold)
+            self._holding = True
+
+    def failed(self) -> None:
+        """The write raised, so nothing was written by it: unless an earlier write completed,
+        the command is before its commit point again, and an interrupt held meanwhile is raised now."""
+        if self.written:
+            return
+        self.release()
+        if self.interrupted:
+            self.interrupted = False
+            raise KeyboardInterrupt
+
+    def release(self) -> None:
+        """Deliver Ctrl-C as before (the result is out, or nothing was written)."""
+        if self._holding:
+            signal.signal(signal.SIGINT, self._previous)
+            self._holding = False
+
+    def _hold(self, signum: int, frame: FrameType | None) -> None:
+        self.interrupted = True
+
+
+@contextmanager
+def commit_point() -> Iterator[CommitPoint]:
+    """A :class:`CommitPoint` for the block, released when the block ends."""
+    point = CommitPoint()
+    try:
+        yield point
+    finally:
+        point.release()
+
+
+@attrs.define
+class HeldStore(ClosesOnExit):
+    """``inner``, whose writes (``load``, ``commit``, ``undo``) reach ``point`` first."""
+
+    inner: Store
+    point: CommitPoint
+
+    def _write(self, write: Callable[[], T]) -> T:
+        self.point.reached()
+        try:
+            result = write()
+        except BaseException:
+            self.point.failed()
+            raise
+        self.point.written = True
+        return result
+
+    def load(self, snapshot: Snapshot, *, remove: Snapshot | None = None, keep_preferences: bool = False) -> None:
+        self._write(lambda: self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences))
+
+    def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
+        return self._write(lambda: self.inner.commit(changeset, actor=actor))
+
+    def undo(self, batch_id: str, *, actor: str) -> Receipt:
+        return self._write(lambda: self.inner.undo(batch_id, actor=actor))
+
+    def dump(self) -> Snapshot:
+        return self.inner.dump()
+
+    def snapshot(self, spec: BatchSpec) -> Snapshot:
+        return self.inner.snapshot(spec)
+
+    def history(self) -> tuple[BatchRecord, ...]:
+        return self.inner.history()
+
+    def close(self) -> None:
+        self.inner.close()
