@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from contact_prefs import BatchSpec, ContactPoint, Enrollment, Person, Snapshot, UnknownBatchError, open_store, plan, run_batch
+from contact_prefs import (
+    BatchSpec,
+    ContactPoint,
+    Enrollment,
+    Person,
+    Snapshot,
+    UnknownBatchError,
+    open_store,
+    plan,
+    run_batch,
+)
 from contact_prefs.cli import main
 from contact_prefs.demo import build_district
 from contact_prefs.formats import write_csv
