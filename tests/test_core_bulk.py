@@ -18,7 +18,7 @@ from contact_prefs.demo import build_district, sample_spec
 def test_a_trusted_record_equals_the_checked_one() -> None:
     checked = ContactPoint(owner_id="g1", method="cell_phone", address="555-0100", enabled={"general"}, revoked=True)
     fast = trusted(ContactPoint)(
-        "g1", Method.CELL_PHONE, "555-0100", ReasonSet(["general"]), ReasonSet(), Source.DEFAULT, True
+        "g1", Method.CELL_PHONE, "555-0100", ReasonSet(["general"]), ReasonSet(), Source.DEFAULT, ReasonSet.all()
     )
     assert fast == checked and hash(fast) == hash(checked) and repr(fast) == repr(checked)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
@@ -30,12 +30,14 @@ def test_a_trusted_record_equals_the_checked_one() -> None:
 
 
 def test_a_trusted_record_converts_stored_forms_in_the_same_call() -> None:
-    from_row = trusted(ContactPoint, method=Method, enabled=ReasonSet.from_mask, source=Source, revoked=bool)
-    stored = from_row("g1", "cell_phone", "555-0100", ReasonSet(["general"]).mask, ReasonSet(), "portal", 1)
+    from_row = trusted(
+        ContactPoint, method=Method, enabled=ReasonSet.from_mask, source=Source, revoked=ReasonSet.from_mask
+    )
+    stored = from_row("g1", "cell_phone", "555-0100", ReasonSet(["general"]).mask, ReasonSet(), "portal", 255)
     assert stored == ContactPoint(
         owner_id="g1", method="cell_phone", address="555-0100", enabled={"general"}, source="portal", revoked=True
     )
-    assert stored.enabled is ReasonSet(["general"]) and stored.revoked is True
+    assert stored.enabled is ReasonSet(["general"]) and stored.revoked is ReasonSet.all()
 
 
 def test_a_converter_for_a_field_that_does_not_exist_is_refused() -> None:

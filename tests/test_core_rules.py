@@ -285,6 +285,17 @@ def test_revoked_consent_is_never_switched_back_on_but_off_still_happens() -> No
     assert result.skips == (Skip(owner_id="s1", reason=SkipReason.CONSENT_REVOKED, method=Method.CELL_PHONE),)
 
 
+def test_consent_withdrawn_for_some_reasons_holds_back_only_those() -> None:
+    district = Snapshot(
+        enrollments=[enrolled("s1")],
+        contact_points=[point("s1", Method.CELL_PHONE, revoked={Reason.GENERAL}, enabled={Reason.BEHAVIOR})],
+    )
+    result = plan(spec(Mode.STUDENTS, settings={"attendance": ON, "general": ON, "behavior": OFF}), district)
+    assert [(c.reason, c.after) for c in result.changes] == [(Reason.ATTENDANCE, True), (Reason.BEHAVIOR, False)]
+    assert result.skips == (Skip(owner_id="s1", reason=SkipReason.CONSENT_REVOKED, method=Method.CELL_PHONE),)
+    assert result.updates[0].revoked_before == ReasonSet({Reason.GENERAL})
+
+
 # Rule 6: who is affected -----------------------------------------------------------------------
 
 
@@ -383,13 +394,16 @@ def test_undo_restores_a_point_but_never_switches_on_where_consent_is_revoked() 
     # The batch switched General off and Attendance on at g1's cell phone.
     batch = plan(spec(settings={"attendance": ON, "general": OFF}), PORTAL_HOUSE)
     (update,) = batch.updates
-    assert restore_within_consent(update, revoked=False) == update.inverse()
-    held = restore_within_consent(update, revoked=True)
+    assert restore_within_consent(update, revoked=ReasonSet()) == update.inverse()
+    assert restore_within_consent(update, revoked=ReasonSet({Reason.TEACHER})) == update.inverse()  # not General
+    held = restore_within_consent(update, revoked=ReasonSet.all())
     assert held is not None
     assert (held.enabled_before, held.enabled_after) == (update.enabled_after, ReasonSet())  # General stays off
     assert held.source_before is Source.BATCH
     only_off = plan(spec(settings={"general": OFF}), PORTAL_HOUSE).updates[0]
-    assert restore_within_consent(only_off, revoked=True) is None  # nothing left to write
+    assert restore_within_consent(only_off, revoked=ReasonSet.all()) is None  # nothing left to write
+    just_general = restore_within_consent(update, revoked=ReasonSet({Reason.GENERAL}))
+    assert just_general is not None and just_general.enabled_after == ReasonSet()  # per reason
 
 
 def test_a_batch_is_undone_once_and_an_undo_never() -> None:

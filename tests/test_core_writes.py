@@ -84,7 +84,7 @@ def test_an_update_cannot_switch_a_reason_on_where_it_was_planned_under_a_revoca
 
 
 def test_the_inverse_of_an_update_claims_nothing_about_consent() -> None:
-    assert update({E, G}, {E}, revoked=True).inverse().revoked_before is False
+    assert update({E, G}, {E}, revoked=True).inverse().revoked_before == ReasonSet()
 
 
 # --- undo -----------------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ def test_undo_refuses_a_point_no_longer_as_the_batch_left_it_with_the_inverse_ch
 def test_undo_at_a_point_revoked_since_leaves_off_what_the_batch_switched_off() -> None:
     (write,) = undo_writes([DONE_MIXED], [stored({E, A}, Source.BATCH, revoked=True)])
     assert write.update.enabled_after == ReasonSet({E})  # Attendance off again, General stays off
-    assert write.update.revoked_before is True and write.source is Source.IMPORT
+    assert write.update.revoked_before == ReasonSet.all() and write.source is Source.IMPORT
 
 
 def test_undo_writes_nothing_at_a_revoked_point_where_the_batch_only_switched_off() -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .enums import Method, Reason, SkipReason, Source
-from .reasons import ReasonSet
+from .reasons import ReasonSet, revoked_set
 from .snapshot import _frozen
 from .spec import BatchSpec
 
@@ -59,12 +59,15 @@ class Skip:
     method: Method | None = None
 
 
-def _no_switch_on_where_revoked(update: PointUpdate, attribute: Any, revoked: bool) -> None:
-    if revoked and update.enabled_after.mask & ~update.enabled_before.mask:
+def _no_switch_on_where_revoked(update: PointUpdate, attribute: Any, revoked: ReasonSet) -> None:
+    if revoked.mask & update.enabled_after.mask & ~update.enabled_before.mask:
         raise ValueError(
             f"the update at {update.owner_id!r} {update.method.value} switches a reason on "
-            "where consent is withdrawn (revoked_before)"
+            "whose consent is withdrawn (revoked_before)"
         )
+
+
+
 
 
 @attrs.frozen(kw_only=True)
@@ -72,9 +75,10 @@ class PointUpdate:
     """Every change at one contact point, as a store writes it: one compare-and-set.
 
     The point is written only if it still has ``enabled_before``,
-    ``source_before`` and ``revoked_before`` (its consent as planned); it then
-    gets ``enabled_after``.  An update never switches a reason on where
-    ``revoked_before`` is true: the consent floor holds by construction.
+    ``source_before`` and ``revoked_before`` (the reasons its consent was
+    withdrawn for, as planned); it then gets ``enabled_after``.  An update never
+    switches on a reason in ``revoked_before``: the consent floor holds by
+    construction.
     """
 
     owner_id: str
@@ -83,7 +87,11 @@ class PointUpdate:
     enabled_before: ReasonSet
     enabled_after: ReasonSet
     affects: frozenset[str]
-    revoked_before: bool = attrs.field(default=False, validator=_no_switch_on_where_revoked)
+    # What the compare-and-set expects, not what the update does: left out of equality, so a
+    # change set rebuilt from its per-reason changes (which do not carry it) equals the original.
+    revoked_before: ReasonSet = attrs.field(
+        default=ReasonSet(), converter=revoked_set, validator=_no_switch_on_where_revoked, eq=False
+    )
 
     @property
     def key(self) -> tuple[str, Method]:
@@ -121,7 +129,7 @@ class PointUpdate:
     def inverse(self) -> PointUpdate:
         """The update that takes the point back, as a batch leaves it (source BATCH).
 
-        It claims nothing about consent (``revoked_before`` false): a store
+        It claims nothing about consent (``revoked_before`` empty): a store
         compares it with the point as it is, and the consent floor decides
         (:func:`contact_prefs.writes.undo_writes` is how a batch is undone).
         """
@@ -130,7 +138,7 @@ class PointUpdate:
             source_before=Source.BATCH,
             enabled_before=self.enabled_after,
             enabled_after=self.enabled_before,
-            revoked_before=False,
+            revoked_before=ReasonSet(),
         )
 
 

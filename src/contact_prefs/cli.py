@@ -28,6 +28,7 @@ import attrs
 
 from .batch import TRIES, run_batch
 from .batch_ids import batch_id_problem, find_batch
+from .bulk import collector_paused
 from .changes import ChangeSet
 from .demo import build_district, sample_spec
 from .enums import Mode, Reason, Setting, SkipReason
@@ -124,7 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(arguments: list[str]) -> int:
     args = build_parser().parse_args(arguments)
     try:
-        code: int = args.run(args)
+        with collector_paused():  # one district-wide job per process: the opt-in is ours to take
+            code: int = args.run(args)
         sys.stdout.flush()  # here, so that a closed pipe is caught below
     except BrokenPipeError:
         # The reader stopped reading (``| head``): the work is done, and nobody wants the rest.

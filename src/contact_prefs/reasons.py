@@ -95,6 +95,17 @@ class ReasonSet(Set[Reason]):
         return f"ReasonSet({{{', '.join(reason.name for reason in self)}}})"
 
 
+def revoked_set(value: bool | Iterable[Reason | str]) -> ReasonSet:
+    """The reasons a ``revoked`` value names: ``True`` every reason, ``False`` none, else the reasons given."""
+    if value is True:
+        return ReasonSet.all()
+    if value is False:
+        return ReasonSet()
+    if isinstance(value, int | str):
+        raise TypeError(f"revoked must be True, False or reasons, not {value!r}")
+    return ReasonSet(value)
+
+
 def _intern_all() -> None:
     for mask in range(_ALL_MASK + 1):
         instance = object.__new__(ReasonSet)

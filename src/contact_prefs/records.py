@@ -9,17 +9,14 @@ with the same key).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
-from .bulk import trusted_constructor
 from .enums import Method, Reason, Source
 from .identifiers import check_id, id_problem
-from .reasons import ReasonSet
-
-T = TypeVar("T")
+from .reasons import ReasonSet, revoked_set
 
 
 def _id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -162,8 +159,10 @@ class ContactPoint:
     ``owner_id`` is a household id for ``HOUSEHOLD_PHONE`` and a person id
     otherwise.  ``enabled`` holds the reasons sent by voice or e-mail, ``text``
     the reasons also sent by SMS (phones only).  An empty ``address`` means
-    nothing is saved, so nothing can be sent or set.  ``revoked`` means the
-    owner withdrew consent at this address (for example by replying STOP).
+    nothing is saved, so nothing can be sent or set.  ``revoked`` holds the
+    reasons consent is withdrawn for at this address (for example by a STOP
+    reply; see :mod:`contact_prefs.consent`): ``True`` means every reason,
+    ``False`` none.
     """
 
     owner_id: str = attrs.field(validator=_id)
@@ -172,7 +171,7 @@ class ContactPoint:
     enabled: ReasonSet = attrs.field(default=ReasonSet(), converter=_reasons)
     text: ReasonSet = attrs.field(default=ReasonSet(), converter=_reasons, validator=_text_on_phones_only)
     source: Source = attrs.field(default=Source.DEFAULT, converter=_source)
-    revoked: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    revoked: ReasonSet = attrs.field(default=ReasonSet(), converter=revoked_set)
 
     @property
     def key(self) -> tuple[str, Method]:
@@ -184,21 +183,3 @@ class ContactPoint:
 
 
 Record = Person | HouseholdMember | Enrollment | Relationship | DistrictAssignment | ContactPoint
-
-
-def trusted(kind: type[T], **converters: Callable[[Any], Any]) -> Callable[..., T]:
-    """The unchecked constructor of a record type (see :func:`contact_prefs.bulk.trusted_constructor`).
-
-    ``trusted(ContactPoint)(owner_id, method, address, enabled, text, source, revoked)``
-    takes every field positionally, already converted (a ``Method``, a ``ReasonSet``),
-    unless ``converters`` name a function per field that converts a stored form:
-    ``trusted(ContactPoint, method=METHODS.__getitem__, ...)`` takes the method's value.
-    Stores use it to read back records they validated when the records were loaded.
-    """
-    return trusted_constructor(kind, converters) if converters else _TRUSTED[kind]
-
-
-_TRUSTED: dict[type[Any], Callable[..., Any]] = {
-    kind: trusted_constructor(kind)
-    for kind in (Person, HouseholdMember, Enrollment, Relationship, DistrictAssignment, ContactPoint)
-}

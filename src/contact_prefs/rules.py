@@ -15,8 +15,8 @@ The seed's words, for reference:
   ... regardless of the mode selected."  -> :func:`points_of`, :func:`affected_people`
 * "If parents have set preferences through the Campus Portal, this wizard may
   overwrite those settings."  -> :func:`decide` (unless ``keep_portal``)
-* A revoked consent is honoured: a batch never switches a reason back on
-  there, and neither does an undo.  -> :func:`decide`, :func:`restore_within_consent`
+* A revoked consent is honoured: a batch never switches a revoked reason
+  back on, and neither does an undo.  -> :func:`decide`, :func:`restore_within_consent`
 
 :class:`District` indexes a snapshot once, for one day, so that every rule is
 a dictionary or set look-up.
@@ -36,6 +36,7 @@ import attrs
 from .changes import PointUpdate
 from .enums import Method, Reason, SkipReason, Source
 from .errors import ContactPrefsError
+from .reasons import ReasonSet
 from .records import ContactPoint, is_active
 from .snapshot import Snapshot
 from .spec import BatchSpec
@@ -170,8 +171,10 @@ def decide(
 
     ``switch_on``/``switch_off`` are the reasons the spec sets ON/OFF that apply
     here.  Only reasons whose state differs are wanted.  With ``keep_portal`` a
-    point a parent set in the portal is left whole.  At a revoked point nothing
-    is switched on (consent withdrawn is honoured), while switching off goes ahead.
+    point a parent set in the portal is left whole.  A reason whose consent is
+    withdrawn at the point is never switched on (the consent floor), and the
+    point is skipped as consent revoked; the other reasons, and switching off,
+    go ahead.
     """
     current = point.enabled.mask
     wanted_on = switch_on & ~current
@@ -180,8 +183,9 @@ def decide(
         return 0, 0, None
     if keep_portal and point.source is Source.PORTAL:
         return 0, 0, SkipReason.PORTAL_PROTECTED
-    if point.revoked and wanted_on:
-        return 0, wanted_off, SkipReason.CONSENT_REVOKED
+    held = wanted_on & point.revoked.mask
+    if held:
+        return wanted_on & ~held, wanted_off, SkipReason.CONSENT_REVOKED
     return wanted_on, wanted_off, None
 
 
@@ -199,15 +203,16 @@ def check_undoable(batch_id: str, *, undoes: str | None, undone_by: str | None) 
         raise ContactPrefsError(f"batch {batch_id} was already undone by batch {undone_by}")
 
 
-def restore_within_consent(update: PointUpdate, revoked: bool) -> PointUpdate | None:
+def restore_within_consent(update: PointUpdate, revoked: ReasonSet) -> PointUpdate | None:
     """How an undo takes one point of a batch back, given the point as the batch left it.
 
-    The point gets back the reasons it had before the batch, except that where
-    its owner has withdrawn consent (``revoked``) nothing is switched back on:
-    the consent floor outranks an undo, so reasons the batch switched off stay
-    off there.  ``None`` when that leaves nothing to write.
+    The point gets back the reasons it had before the batch, except that no
+    reason whose consent is withdrawn now (``revoked``) is switched back on:
+    the consent floor outranks an undo, so reasons the batch switched off
+    stay off there.  ``None`` when that leaves nothing to write.
     """
     undo = update.inverse()
-    if revoked:
-        undo = attrs.evolve(undo, enabled_after=undo.enabled_after & undo.enabled_before)
+    held = undo.switched_on & revoked
+    if held:
+        undo = attrs.evolve(undo, enabled_after=undo.enabled_after - held)
     return None if undo.enabled_after == undo.enabled_before else undo

@@ -24,7 +24,7 @@ import attrs
 from .changes import PointUpdate
 from .enums import Source
 from .errors import ConflictError
-from .reasons import ReasonSet
+from .reasons import ReasonSet, revoked_set
 from .records import ContactPoint
 from .rules import restore_within_consent
 
@@ -44,7 +44,7 @@ class StoredPoint:
 
     enabled: ReasonSet
     source: Source
-    revoked: bool
+    revoked: ReasonSet = attrs.field(converter=revoked_set)
 
     @classmethod
     def of(cls, point: ContactPoint | None) -> StoredPoint | None:
@@ -63,16 +63,16 @@ class PointWrite:
 
 def conflicts_at_commit(update: PointUpdate, now: StoredPoint | None) -> bool:
     """Whether a commit must refuse this point: it is gone, its reasons or source changed
-    since planning, or its consent was withdrawn since and the update would switch a reason on.
+    since planning, or consent was withdrawn since for a reason the update switches on.
 
-    Consent withdrawn where the update only switches reasons off is no conflict: the
-    batch goes ahead there.
+    Consent withdrawn for other reasons, or where the update only switches
+    reasons off, is no conflict: the batch goes ahead there.
     """
     return (
         now is None
         or now.enabled != update.enabled_before
         or now.source is not update.source_before
-        or (now.revoked and bool(update.switched_on))
+        or bool(now.revoked & update.switched_on)
     )
 
 
@@ -88,7 +88,7 @@ def check_commit(updates: Sequence[PointUpdate], now: Sequence[StoredPoint | Non
     if conflicting:
         raise ConflictError([change for update in conflicting for change in update.changes])
     return tuple(
-        update if point.revoked is update.revoked_before else attrs.evolve(update, revoked_before=point.revoked)
+        update if point.revoked == update.revoked_before else attrs.evolve(update, revoked_before=point.revoked)
         for update, point in zip(updates, now, strict=True)
         if point is not None
     )
@@ -109,8 +109,9 @@ def undo_writes(done: Sequence[PointUpdate], now: Sequence[StoredPoint | None]) 
 
     Raises :class:`ConflictError` with the inverse changes of every point that
     :func:`conflicts_at_undo`.  Otherwise each point gets back its reasons and
-    source from before the batch, within consent (``restore_within_consent``);
-    a point left with nothing to write is not written.
+    source from before the batch, within consent (``restore_within_consent``:
+    no reason revoked now is switched back on); a point left with nothing to
+    write is not written.
     """
     stale = [update.inverse() for update, point in zip(done, now, strict=True) if conflicts_at_undo(update, point)]
     if stale:

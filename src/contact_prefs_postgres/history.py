@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from contact_prefs import PointUpdate, ReasonSet, Source
 from contact_prefs.plain import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES
 
-WriteRow = tuple[int, str, str, str, int, int, str, list[str] | None, bool]
+WriteRow = tuple[int, str, str, str, int, int, str, list[str] | None, int]
 """A point write: position, owner_id, method, source_before, enabled_before, enabled_after,
 source_after, affects, revoked_before (the columns of the ``point_writes`` table); affects is
 ``None`` when the update affects just its owner, as every update but a household phone's does."""
@@ -33,7 +33,7 @@ def write_rows(updates: Iterable[PointUpdate], source_after: Callable[[PointUpda
             update.enabled_after.mask,
             SOURCE_VALUES[source_after(update)],
             None if update.affects_only_owner else sorted(update.affects),
-            update.revoked_before,
+            update.revoked_before.mask,
         )
         for position, update in enumerate(updates)
     ]

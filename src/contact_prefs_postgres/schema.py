@@ -102,7 +102,13 @@ CREATE TABLE batch_points (
 );
 """
 
-MIGRATIONS: Sequence[str] = (VERSION_1,)
+# revoked: from a flag to the bit mask of the reasons consent is withdrawn for.
+VERSION_2 = f"""
+ALTER TABLE contact_points ALTER COLUMN revoked TYPE integer
+    USING CASE WHEN revoked THEN {(1 << 8) - 1} ELSE 0 END;
+"""
+
+MIGRATIONS: Sequence[str] = (VERSION_1, VERSION_2)
 
 
 def latest() -> int:

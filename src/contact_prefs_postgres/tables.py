@@ -155,12 +155,13 @@ _point = record(
     enabled=_MASKS.__getitem__,
     text=_MASKS.__getitem__,
     source=SOURCES.__getitem__,
+    revoked=_MASKS.__getitem__,
 )
 
 
 def _point_row(p: ContactPoint) -> Row:
     method, source = METHOD_VALUES[p.method], SOURCE_VALUES[p.source]
-    return (p.owner_id, method, p.address, p.enabled.mask, p.text.mask, source, p.revoked)
+    return (p.owner_id, method, p.address, p.enabled.mask, p.text.mask, source, p.revoked.mask)
 
 
 PERSONS = Table(
@@ -207,7 +208,7 @@ CONTACT_POINTS = Table(
         Column("enabled", "integer"),
         Column("text_enabled", "integer"),
         Column("source", _TEXT),
-        Column("revoked", "boolean"),
+        Column("revoked", "integer"),
     ),
     2,
     _point_row,

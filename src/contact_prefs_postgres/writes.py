@@ -32,14 +32,14 @@ CREATE TEMP TABLE point_writes (
     enabled_after integer NOT NULL,
     source_after text NOT NULL,
     affects text[],  -- NULL: just the owner (sent as nothing, where an array costs a dump per row)
-    revoked_before boolean NOT NULL
+    revoked_before integer NOT NULL
 ) ON COMMIT DROP
 """
 COPY_POINT_WRITES = (
     "COPY point_writes (position, owner_id, method, source_before, enabled_before, enabled_after, "
     "source_after, affects, revoked_before) FROM STDIN"
 )
-POINT_WRITE_TYPES = ("int4", "text", "text", "text", "int4", "int4", "text", "text[]", "bool")
+POINT_WRITE_TYPES = ("int4", "text", "text", "text", "int4", "int4", "text", "text[]", "int4")
 
 # Rows are locked in key order (the ORDER BY runs before the locking), so two
 # writers wanting overlapping points queue instead of deadlocking; a portal
@@ -101,10 +101,7 @@ def compare_and_set(cursor: psycopg.Cursor[Any], rows: list[WriteRow], *, again:
 
 def points_now(cursor: psycopg.Cursor[Any]) -> list[StoredPoint | None]:
     """The points of the rows in ``point_writes`` as they are now, in the rows' order."""
-    return [
-        None if enabled is None else StoredPoint(ReasonSet.from_mask(enabled), SOURCES[source], revoked)
-        for enabled, source, revoked in cursor.execute(POINTS_NOW)
-    ]
+    return [None if row[0] is None else _stored(*row) for row in cursor.execute(POINTS_NOW)]
 
 
 def lock_points(cursor: psycopg.Cursor[Any], owner_ids: list[str], methods: list[str]) -> None:
@@ -116,10 +113,7 @@ def read_points(cursor: psycopg.Cursor[Any], owner_ids: list[str], methods: list
     """Lock the stored contact points of these keys, in key order, and read what a write compares:
     one per key, in the keys' order, ``None`` where no point has the key."""
     rows = cursor.execute(READ_LISTED_POINTS, [owner_ids, methods]).fetchall()
-    stored = {
-        (owner_id, method): StoredPoint(ReasonSet.from_mask(enabled), SOURCES[source], revoked)
-        for owner_id, method, enabled, source, revoked in rows
-    }
+    stored = {(owner_id, method): _stored(*state) for owner_id, method, *state in rows}
     return [stored.get(key) for key in zip(owner_ids, methods, strict=True)]
 
 
@@ -147,3 +141,7 @@ def bump_version(cursor: psycopg.Cursor[Any]) -> tuple[int, datetime.datetime]:
     if row is None:
         raise StoreError("the store's meta table has lost its row")
     return int(row[0]), row[1].astimezone(datetime.UTC)
+
+
+def _stored(enabled: int, source: str, revoked: int) -> StoredPoint:
+    return StoredPoint(ReasonSet.from_mask(enabled), SOURCES[source], ReasonSet.from_mask(revoked))

@@ -82,7 +82,7 @@ def point_rows(updates: Iterable[PointUpdate]) -> list[Row]:
             SOURCE_VALUES[u.source_before],
             u.enabled_before.mask,
             u.enabled_after.mask,
-            1 if u.revoked_before else 0,
+            u.revoked_before.mask,
         )
         for u in updates
     ]
@@ -105,7 +105,7 @@ def affects_json(updates: Iterable[PointUpdate]) -> str:
 def updates_from_json(points: str, affects: str) -> list[PointUpdate]:
     """The updates of a points document and its affects document, in order.
 
-    Entries written before consent was compared have five elements: their consent as planned was not kept.
+    Entries written before consent was compared have five elements: their consent as planned reads as none.
     """
     households = {int(position): frozenset(people) for position, people in json.loads(affects).items()}
     return [
@@ -116,7 +116,7 @@ def updates_from_json(points: str, affects: str) -> list[PointUpdate]:
             enabled_before=reasons(before),
             enabled_after=reasons(after),
             affects=households[position] if position in households else frozenset((owner_id,)),
-            revoked_before=bool(revoked[0]) if revoked else False,
+            revoked_before=reasons(revoked[0] if revoked else 0),
         )
         for position, (owner_id, method, source, before, after, *revoked) in enumerate(json.loads(points))
     ]

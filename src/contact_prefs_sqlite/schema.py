@@ -120,7 +120,14 @@ _VERSION_2 = (
     "DROP TABLE batch_points",
 )
 
-MIGRATIONS: list[Sequence[str]] = [_VERSION_1, _VERSION_2]
+_VERSION_3 = (
+    # revoked: from a flag (1: consent withdrawn) to the bit mask of the reasons it is withdrawn for.
+    f"UPDATE contact_points SET revoked = {(1 << 8) - 1} WHERE revoked <> 0",
+    # The history's point entries gain a sixth element, revoked_before (the mask as planned);
+    # entries of five elements, written before, read as an empty mask.
+)
+
+MIGRATIONS: list[Sequence[str]] = [_VERSION_1, _VERSION_2, _VERSION_3]
 """Step *i* takes a database from version *i* to *i + 1*.  Append; never edit a released step."""
 
 

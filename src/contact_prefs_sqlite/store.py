@@ -241,7 +241,7 @@ class SQLiteStore(ClosesOnExit):
         """The points of the points document ``points`` as they are now, in its order."""
         rows = sorted(connection.execute(_POINTS_NOW, {"points": points}))  # already in order: sorting is linear
         return [
-            None if enabled is None else StoredPoint(reasons(enabled), SOURCES[source], bool(revoked))
+            None if enabled is None else StoredPoint(reasons(enabled), SOURCES[source], reasons(revoked))
             for _, enabled, source, revoked in rows
         ]
 

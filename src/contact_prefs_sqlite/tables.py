@@ -63,7 +63,7 @@ point_from_row = record(
     enabled=reasons,
     text=reasons,
     source=SOURCES.__getitem__,
-    revoked=bool,
+    revoked=reasons,
 )
 
 
@@ -148,7 +148,7 @@ TABLES: dict[str, Table] = {
             r.enabled.mask,
             r.text.mask,
             SOURCE_VALUES[r.source],
-            int(r.revoked),
+            r.revoked.mask,
         ),
         point_from_row,
     ),

@@ -68,7 +68,7 @@ def write_csv(snapshot: Snapshot, directory: str | Path) -> dict[str, int]:
                 writer = csv.writer(stream)  # "\r\n" line ends: a bare "\r" in a value gets quoted too
                 columns = COLUMNS[name]
                 writer.writerow(columns)
-                writer.writerows([_cell(getattr(record, column)) for column in columns] for record in records)
+                writer.writerows([_cell(getattr(record, column), column) for column in columns] for record in records)
             written[target.name] = len(records)
         for staging, target in staged:
             os.replace(staging, target)
@@ -78,7 +78,9 @@ def write_csv(snapshot: Snapshot, directory: str | Path) -> dict[str, int]:
     return written
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, column: str = "") -> str:
+    if column == "revoked":  # every reason or none, the usual cases, as older files wrote them
+        return "true" if value == ReasonSet.all() else "false" if not value else _cell(value)
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -164,6 +166,14 @@ def _reasons(cell: str) -> ReasonSet:
     return ReasonSet(reasons)
 
 
+def _revoked(cell: str) -> ReasonSet:
+    """The reasons consent is withdrawn for: ``true`` (every reason), ``false`` (none), or
+    the reasons listed like ``enabled``."""
+    if cell.strip().lower() in ("true", "false"):
+        return ReasonSet.all() if parse_bool(cell.strip()) else ReasonSet()
+    return _reasons(cell)
+
+
 _PARSERS: Mapping[str, Callable[[str], Any]] = {
     "id": identifier,
     "household_id": identifier,
@@ -176,7 +186,7 @@ _PARSERS: Mapping[str, Callable[[str], Any]] = {
     "start": optional_date,
     "end": optional_date,
     "messenger": parse_bool,
-    "revoked": parse_bool,
+    "revoked": _revoked,
     "method": _member(Method),
     "source": _member(Source),
     "enabled": _reasons,
