@@ -9,3 +9,6 @@ when their settings are made.  ``.ci/run`` selects the thorough profile;
 from contact_prefs.testing.profiles import load_profile
 
 load_profile()
+
+# pytester runs the kit on deliberately broken stores (tests/test_kit_catches_broken_stores.py).
+pytest_plugins = ["pytester"]
