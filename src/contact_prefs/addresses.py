@@ -11,6 +11,8 @@ and reported, never guessed at.
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 
 from .enums import Method
@@ -21,6 +23,7 @@ DEFAULT_REGION = "US"
 """Where a phone number written without a country code is taken to be."""
 
 
+@functools.lru_cache(maxsize=1 << 17)  # a district's numbers, parsed once per process (25 µs each)
 def phone_key(text: str, region: str = DEFAULT_REGION) -> str | None:
     """The E.164 form of a phone number, or ``None`` when ``text`` is not a complete number."""
     try:

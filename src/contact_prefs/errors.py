@@ -49,6 +49,10 @@ class UnknownBatchError(ContactPrefsError, LookupError):
     """A batch id that is not in the store's history."""
 
 
+class UnknownReviewError(ContactPrefsError, LookupError):
+    """A review id that is not in the store's review queue."""
+
+
 class ConflictError(ContactPrefsError):
     """Stored points changed since the batch was planned; nothing was written.
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 import attrs
 
 from .changes import Change, ChangeSet
+from .consent import ConsentEvent, ConsentPolicy, Review
 from .enums import Method, Reason
+from .ledger import LoadReport, PolicyChange
 from .snapshot import Snapshot
 from .spec import BatchSpec
 
@@ -58,11 +60,22 @@ class Store(Protocol):
     Stores are context managers; leaving the block closes them.
     """
 
-    def load(self, snapshot: Snapshot, *, remove: Snapshot | None = None, keep_preferences: bool = False) -> None:
+    def load(
+        self,
+        snapshot: Snapshot,
+        *,
+        remove: Snapshot | None = None,
+        keep_preferences: bool = False,
+        actor: str = "import",
+    ) -> LoadReport:
         """Atomically delete the records keyed in ``remove``, then upsert every record of ``snapshot`` by key.
 
         With ``keep_preferences`` an existing contact point keeps its ``enabled``,
-        ``text``, ``source`` and ``revoked``; only its address changes.
+        ``text`` and ``source``; only its address changes.  Every loaded point's
+        ``revoked`` is what its address's ledger says, after the load recorded
+        the revocations of points loaded as revoked
+        (:func:`contact_prefs.ledger.consent_of_load`, with ``actor``): a load
+        never clears a revocation.
         """
 
     def dump(self) -> Snapshot:
@@ -83,6 +96,39 @@ class Store(Protocol):
         Where consent has been withdrawn, reasons the batch switched off stay off
         (:func:`contact_prefs.rules.restore_within_consent`).
         """
+
+    def record_consent(
+        self, events: Sequence[ConsentEvent] = (), *, reviews: Sequence[Review] = (), actor: str
+    ) -> None:
+        """Append ``events`` to their addresses' ledgers and queue ``reviews``, all or nothing; in the
+        same transaction every point holding one of those addresses gets ``revoked`` as
+        :func:`contact_prefs.ledger.floors` says."""
+
+    def resolve_review(
+        self, review_id: str, *, revoked: bool, actor: str, note: str, at: datetime.datetime
+    ) -> Review:
+        """Record a reviewer's reading of a waiting message (:func:`contact_prefs.ledger.resolve`), its
+        REVOKE event if read as a revocation, and the points' ``revoked`` that follow, in one
+        transaction; the resolved review.  Raises ``UnknownReviewError``, or ``ContactPrefsError``
+        for a review resolved already."""
+
+    def ledger(self, address: str) -> tuple[ConsentEvent, ...]:
+        """Every event of the address key ``address``, in the order they were recorded."""
+
+    def reviews(self) -> tuple[Review, ...]:
+        """Every queued message, waiting or resolved, in the order they were queued."""
+
+    def holders(self, address: str) -> tuple[tuple[str, Method], ...]:
+        """The keys ``(owner_id, method)`` of the points whose address is the key ``address``, sorted."""
+
+    def consent_policy(self) -> ConsentPolicy:
+        """The district's consent policy (``ConsentPolicy()`` until one is set)."""
+
+    def set_consent_policy(self, policy: ConsentPolicy, *, actor: str, why: str) -> PolicyChange:
+        """Record a new policy (who, when, why) and give every point ``revoked`` as it says, in one transaction."""
+
+    def policy_changes(self) -> tuple[PolicyChange, ...]:
+        """Every change of the consent policy, oldest first."""
 
     def close(self) -> None:
         """Release the store's resources; closing twice is harmless."""

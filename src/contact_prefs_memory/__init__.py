@@ -11,7 +11,7 @@ import contextlib
 import datetime
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -22,7 +22,10 @@ from contact_prefs import (
     BatchSpec,
     Change,
     ChangeSet,
+    ContactPoint,
+    Method,
     PointUpdate,
+    ReasonSet,
     Receipt,
     Snapshot,
     Source,
@@ -30,7 +33,11 @@ from contact_prefs import (
     UnknownBatchError,
 )
 from contact_prefs.changes import count_changes
+from contact_prefs.consent import ConsentEvent, ConsentPolicy, Review
+from contact_prefs.errors import ContactPrefsError, UnknownReviewError
 from contact_prefs.hookspecs import RegisterStore
+from contact_prefs.identifiers import check_actor
+from contact_prefs.ledger import LoadReport, PolicyChange, consent_of_load, floors, ledger_key, resolve
 from contact_prefs.rules import check_undoable
 from contact_prefs.snapshot import RECORD_FIELDS
 from contact_prefs.store import ClosesOnExit
@@ -55,6 +62,10 @@ class MemoryStore(ClosesOnExit):
 
     _records: dict[str, dict[Any, Any]] = attrs.field(factory=_empty_records, repr=False)
     _history: list[BatchRecord] = attrs.field(factory=list, repr=False)
+    _events: list[ConsentEvent] = attrs.field(factory=list, repr=False)
+    _reviews: dict[str, Review] = attrs.field(factory=dict, repr=False)  # in queue order
+    _policy: ConsentPolicy = attrs.field(factory=ConsentPolicy, repr=False)
+    _policy_changes: list[PolicyChange] = attrs.field(factory=list, repr=False)
     _writes: int = 0
     _closed: bool = False
     _lock: threading.RLock = attrs.field(factory=threading.RLock, repr=False)
@@ -71,22 +82,44 @@ class MemoryStore(ClosesOnExit):
                 raise StoreError("the memory store is closed")
             yield
 
-    def load(self, snapshot: Snapshot, *, remove: Snapshot | None = None, keep_preferences: bool = False) -> None:
-        """Delete the records keyed in ``remove``, then upsert every record of ``snapshot``.
+    def load(
+        self,
+        snapshot: Snapshot,
+        *,
+        remove: Snapshot | None = None,
+        keep_preferences: bool = False,
+        actor: str = "import",
+    ) -> LoadReport:
+        """Delete the records keyed in ``remove``, then upsert every record of ``snapshot``; every loaded
+        point's ``revoked`` as :func:`~contact_prefs.ledger.consent_of_load` decides.
 
-        With ``keep_preferences`` an existing contact point keeps everything but its address.
+        With ``keep_preferences`` an existing contact point keeps everything but its address (and its
+        consent, which belongs to the address).
         """
         with self._locked():
-            if remove is not None:
-                for name, records in remove.collections().items():
-                    for record in records:
-                        self._records[name].pop(record.key, None)
+            removed = {name: {r.key for r in records} for name, records in (remove or Snapshot()).collections().items()}
+            stored_points = self._records["contact_points"]
+            points: list[ContactPoint] = []
+            for point in snapshot.contact_points:
+                old = None if point.key in removed["contact_points"] else stored_points.get(point.key)
+                if keep_preferences and old is not None:
+                    point = attrs.evolve(old, address=point.address, revoked=ReasonSet())
+                points.append(point)
+            keys = [self._key(point) for point in points]
+            consent = consent_of_load(
+                points, keys, self._ledgers(), self._waiting(), self._policy, at=_now(), actor=actor
+            )
+            # Decided: now write (nothing above wrote anything).
+            for name, keys_removed in removed.items():
+                for key in keys_removed:
+                    self._records[name].pop(key, None)
             for name, records in snapshot.collections().items():
-                stored = self._records[name]
-                for record in records:
-                    old = stored.get(record.key) if keep_preferences and name == "contact_points" else None
-                    stored[record.key] = record if old is None else attrs.evolve(old, address=record.address)
+                if name != "contact_points":
+                    self._records[name].update((record.key, record) for record in records)
+            stored_points.update((point.key, point) for point in consent.points)
+            self._events.extend(consent.events)
             self._writes += 1
+            return consent.report
 
     def dump(self) -> Snapshot:
         """Everything stored."""
@@ -125,10 +158,92 @@ class MemoryStore(ClosesOnExit):
             self._history[index] = attrs.evolve(original, undone_by=record.batch_id)
             return self._receipt(record)
 
+    # --- consent ----------------------------------------------------------------
+
+    def record_consent(
+        self, events: Sequence[ConsentEvent] = (), *, reviews: Sequence[Review] = (), actor: str
+    ) -> None:
+        """Append ``events``, queue ``reviews``, and give the points of their addresses ``revoked`` anew."""
+        with self._locked():
+            check_actor(actor)
+            taken = [review.review_id for review in reviews if review.review_id in self._reviews]
+            if taken or len({review.review_id for review in reviews}) != len(reviews):
+                raise ContactPrefsError(f"review ids must be new and distinct; taken: {', '.join(taken) or 'none'}")
+            self._events.extend(events)
+            self._reviews.update((review.review_id, review) for review in reviews)
+            self._refresh({event.address for event in events} | {review.address for review in reviews})
+
+    def resolve_review(
+        self, review_id: str, *, revoked: bool, actor: str, note: str, at: datetime.datetime
+    ) -> Review:
+        """Record a reviewer's reading of a waiting message, as :func:`~contact_prefs.ledger.resolve` decides."""
+        with self._locked():
+            if review_id not in self._reviews:
+                raise UnknownReviewError(f"no review {review_id!r} in the queue of this store")
+            resolved, event = resolve(self._reviews[review_id], revoked=revoked, actor=actor, note=note, at=at)
+            self._reviews[review_id] = resolved
+            self._events.extend(() if event is None else (event,))
+            self._refresh({resolved.address})
+            return resolved
+
+    def ledger(self, address: str) -> tuple[ConsentEvent, ...]:
+        with self._locked():
+            return tuple(event for event in self._events if event.address == address)
+
+    def reviews(self) -> tuple[Review, ...]:
+        with self._locked():
+            return tuple(self._reviews.values())
+
+    def holders(self, address: str) -> tuple[tuple[str, Method], ...]:
+        with self._locked():
+            points = self._records["contact_points"].values()
+            return tuple(sorted((p.key for p in points if self._key(p) == address), key=_point_order))
+
+    def consent_policy(self) -> ConsentPolicy:
+        with self._locked():
+            return self._policy
+
+    def set_consent_policy(self, policy: ConsentPolicy, *, actor: str, why: str) -> PolicyChange:
+        """Record the new policy and give every point ``revoked`` as it says."""
+        with self._locked():
+            change = PolicyChange(policy=policy, actor=actor, at=_now(), why=why)
+            self._policy = policy
+            self._policy_changes.append(change)
+            self._refresh({key for p in self._records["contact_points"].values() if (key := self._key(p))})
+            return change
+
+    def policy_changes(self) -> tuple[PolicyChange, ...]:
+        with self._locked():
+            return tuple(self._policy_changes)
+
     def close(self) -> None:
         """Mark the store closed; closing twice is harmless."""
         with self._lock:
             self._closed = True
+
+    # --- internals --------------------------------------------------------------
+
+    def _key(self, point: ContactPoint) -> str | None:
+        return ledger_key(point.method, point.address, self._policy.region)
+
+    def _ledgers(self) -> dict[str, list[ConsentEvent]]:
+        ledgers: dict[str, list[ConsentEvent]] = {}
+        for event in self._events:
+            ledgers.setdefault(event.address, []).append(event)
+        return ledgers
+
+    def _waiting(self) -> set[str]:
+        return {review.address for review in self._reviews.values() if review.waiting}
+
+    def _refresh(self, keys: set[str]) -> None:
+        """Give every point holding one of ``keys`` ``revoked`` as the ledger says (a write)."""
+        floor = floors(keys, self._ledgers(), self._waiting(), self._policy)
+        points = self._records["contact_points"]
+        for point in list(points.values()):
+            key = self._key(point)
+            if key in floor and point.revoked != floor[key]:
+                points[point.key] = attrs.evolve(point, revoked=floor[key])
+        self._writes += 1
 
     def _now(self, updates: Iterable[PointUpdate]) -> list[StoredPoint | None]:
         """The points these updates are for, as they are now."""
@@ -146,7 +261,7 @@ class MemoryStore(ClosesOnExit):
         record = BatchRecord(
             batch_id=uuid.uuid4().hex,
             actor=actor,
-            at=datetime.datetime.now(datetime.UTC),
+            at=_now(),
             spec=spec,
             counts=count_changes(changes),
             changes=changes,
@@ -172,6 +287,14 @@ class MemoryStore(ClosesOnExit):
             if record.batch_id == batch_id:
                 return index, record
         raise UnknownBatchError(f"no batch {batch_id!r} in the history of this store")
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _point_order(key: tuple[str, Method]) -> tuple[str, str]:
+    return (key[0], key[1].value)
 
 
 def _open(url: str) -> MemoryStore:
