@@ -6,6 +6,7 @@ and are opened with :func:`open_store`.
 
 from .batch import run_batch
 from .changes import Change, ChangeSet, PointUpdate, Skip
+from .consent import Channel, ConsentAction, ConsentEvent, ConsentPolicy, Review, RevocationScope
 from .enums import Method, Mode, Reason, Setting, SkipReason, Source
 from .errors import (
     ConflictError,
@@ -14,9 +15,11 @@ from .errors import (
     SpecError,
     StoreError,
     UnknownBatchError,
+    UnknownReviewError,
     UnknownStoreError,
 )
 from .hookspecs import hookimpl
+from .ledger import LoadReport, PolicyChange
 from .planning import plan
 from .plugins import Plugins, open_store
 from .reasons import ReasonSet
@@ -31,21 +34,29 @@ __all__ = [
     "BatchSpec",
     "Change",
     "ChangeSet",
+    "Channel",
     "ConflictError",
+    "ConsentAction",
+    "ConsentEvent",
+    "ConsentPolicy",
     "ContactPoint",
     "ContactPrefsError",
     "DistrictAssignment",
     "Enrollment",
     "HouseholdMember",
+    "LoadReport",
     "Method",
     "Mode",
     "Person",
     "Plugins",
     "PointUpdate",
+    "PolicyChange",
     "Reason",
     "ReasonSet",
     "Receipt",
     "Relationship",
+    "Review",
+    "RevocationScope",
     "Selection",
     "Setting",
     "Skip",
@@ -57,6 +68,7 @@ __all__ = [
     "Store",
     "StoreError",
     "UnknownBatchError",
+    "UnknownReviewError",
     "UnknownStoreError",
     "hookimpl",
     "open_store",
