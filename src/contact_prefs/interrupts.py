@@ -14,9 +14,10 @@ The command wraps its store in :class:`HeldStore` inside
 
 from __future__ import annotations
 
+import datetime
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any, TypeVar
@@ -24,6 +25,9 @@ from typing import Any, TypeVar
 import attrs
 
 from .changes import ChangeSet
+from .consent import ConsentEvent, ConsentPolicy, Review
+from .enums import Method
+from .ledger import LoadReport, PolicyChange
 from .snapshot import Snapshot
 from .spec import BatchSpec
 from .store import BatchRecord, ClosesOnExit, Receipt, Store
@@ -81,7 +85,7 @@ def commit_point() -> Iterator[CommitPoint]:
 
 @attrs.define
 class HeldStore(ClosesOnExit):
-    """``inner``, whose writes (``load``, ``commit``, ``undo``) reach ``point`` first."""
+    """``inner``, whose writes (``load``, ``commit``, ``undo`` and the consent writes) reach ``point`` first."""
 
     inner: Store
     point: CommitPoint
@@ -96,14 +100,53 @@ class HeldStore(ClosesOnExit):
         self.point.written = True
         return result
 
-    def load(self, snapshot: Snapshot, *, remove: Snapshot | None = None, keep_preferences: bool = False) -> None:
-        self._write(lambda: self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences))
+    def load(
+        self,
+        snapshot: Snapshot,
+        *,
+        remove: Snapshot | None = None,
+        keep_preferences: bool = False,
+        actor: str = "import",
+    ) -> LoadReport:
+        return self._write(
+            lambda: self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor)
+        )
 
     def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
         return self._write(lambda: self.inner.commit(changeset, actor=actor))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         return self._write(lambda: self.inner.undo(batch_id, actor=actor))
+
+    def record_consent(
+        self, events: Sequence[ConsentEvent] = (), *, reviews: Sequence[Review] = (), actor: str
+    ) -> None:
+        self._write(lambda: self.inner.record_consent(events, reviews=reviews, actor=actor))
+
+    def resolve_review(
+        self, review_id: str, *, revoked: bool, actor: str, note: str, at: datetime.datetime
+    ) -> Review:
+        return self._write(
+            lambda: self.inner.resolve_review(review_id, revoked=revoked, actor=actor, note=note, at=at)
+        )
+
+    def set_consent_policy(self, policy: ConsentPolicy, *, actor: str, why: str) -> PolicyChange:
+        return self._write(lambda: self.inner.set_consent_policy(policy, actor=actor, why=why))
+
+    def ledger(self, address: str) -> tuple[ConsentEvent, ...]:
+        return self.inner.ledger(address)
+
+    def reviews(self) -> tuple[Review, ...]:
+        return self.inner.reviews()
+
+    def holders(self, address: str) -> tuple[tuple[str, Method], ...]:
+        return self.inner.holders(address)
+
+    def consent_policy(self) -> ConsentPolicy:
+        return self.inner.consent_policy()
+
+    def policy_changes(self) -> tuple[PolicyChange, ...]:
+        return self.inner.policy_changes()
 
     def dump(self) -> Snapshot:
         return self.inner.dump()
