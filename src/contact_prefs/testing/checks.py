@@ -193,14 +193,14 @@ class CheckedStore:
     checked constructors (:func:`assert_checked`), and every contact point a
     snapshot holds must be what the backend's own tables hold
     (``raw_point``).  :meth:`stored` reads one point's row.  ``inner`` is the
-    store itself.
+    store itself; what is not checked here passes through to it.
     """
 
     inner: Store
     raw_point: RawPointReader = attrs.field(repr=False)
 
-    def load(self, snapshot: Snapshot, *, remove: Snapshot | None = None, keep_preferences: bool = False) -> None:
-        self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences)
+    def load(self, snapshot: Snapshot, **options: Any) -> Any:
+        return self.inner.load(snapshot, **options)
 
     def dump(self) -> Snapshot:
         return self._checked_snapshot(self.inner.dump(), "dump()")
@@ -235,6 +235,12 @@ class CheckedStore:
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
         self.inner.__exit__(kind, error, traceback)
+
+    def __getattr__(self, name: str) -> Any:
+        # The rest of the store's methods pass through unchecked.
+        if name in ("inner", "raw_point"):  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
     def stored(self, like: ContactPoint) -> RawPoint | None:
         """The row the backend's tables hold for the point with the key of ``like``, or ``None``."""
