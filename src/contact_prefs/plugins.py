@@ -14,6 +14,7 @@ from .changes import ChangeSet
 from .errors import ContactPrefsError, StoreError, UnknownBatchError, UnknownStoreError
 from .hookspecs import StoreFactory
 from .identifiers import check_actor, id_problem
+from .ledger import LoadReport
 from .privacy import redact_url, scrub, shown, url_secrets
 from .snapshot import Snapshot
 from .spec import BatchSpec
@@ -102,8 +103,15 @@ class ObservedStore:
     inner: Store
     hook: Any = attrs.field(repr=False)
 
-    def load(self, snapshot: Snapshot, *, remove: Snapshot | None = None, keep_preferences: bool = False) -> None:
-        self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences)
+    def load(
+        self,
+        snapshot: Snapshot,
+        *,
+        remove: Snapshot | None = None,
+        keep_preferences: bool = False,
+        actor: str = "import",
+    ) -> LoadReport:
+        return self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor)
 
     def dump(self) -> Snapshot:
         return self.inner.dump()
