@@ -278,13 +278,16 @@ def test_commits_and_undos_are_logged_by_id_never_by_address(
     assert "555" not in repr(store)
 
 
-def test_keep_preferences_only_moves_the_address(store: SQLiteStore) -> None:
+def test_keep_preferences_moves_the_address_and_its_consent_follows_the_new_address(store: SQLiteStore) -> None:
     (cell,) = [p for p in store.dump().contact_points if p.key == ("gn", Method.CELL_PHONE)]
     edited = attrs.evolve(cell, enabled={Reason.TEACHER}, source="portal", revoked=True)
     store.load(Snapshot(contact_points=[edited]))
     store.load(Snapshot(contact_points=[attrs.evolve(cell, address="555-0999")]), keep_preferences=True)
     (kept,) = [p for p in store.dump().contact_points if p.key == cell.key]
-    assert kept == attrs.evolve(edited, address="555-0999")
+    assert kept == attrs.evolve(edited, address="555-0999", revoked=False)  # nothing revokes 555-0999
+    store.load(Snapshot(contact_points=[cell]), keep_preferences=True)  # back: the old number's ledger revokes it
+    (back,) = [p for p in store.dump().contact_points if p.key == cell.key]
+    assert back == edited
 
 
 def test_a_point_gone_since_planning_conflicts_and_nothing_is_written(store: SQLiteStore) -> None:

@@ -32,7 +32,7 @@ def describe(path: str) -> str:
     return "the in-memory SQLite store" if path == MEMORY else f"the SQLite store {path}"
 
 
-def connect(path: str, migrations: Sequence[Sequence[str]] | None = None) -> sqlite3.Connection:
+def connect(path: str, migrations: Sequence[Sequence[schema.Step]] | None = None) -> sqlite3.Connection:
     """An open, migrated connection to ``path``, in autocommit mode (transactions are explicit)."""
     migrations = schema.MIGRATIONS if migrations is None else migrations
     _check_access(path)
@@ -53,7 +53,7 @@ def connect(path: str, migrations: Sequence[Sequence[str]] | None = None) -> sql
     return connection
 
 
-def _migrate(connection: sqlite3.Connection, path: str, migrations: Sequence[Sequence[str]]) -> None:
+def _migrate(connection: sqlite3.Connection, path: str, migrations: Sequence[Sequence[schema.Step]]) -> None:
     """Check the database is ours and not too new, then apply the missing migrations, all under the write lock.
 
     Under the lock, two processes creating one file at once see it whole:

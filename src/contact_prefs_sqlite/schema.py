@@ -20,12 +20,18 @@ Conventions of every version:
   reasons whose bit differs between ``enabled_before`` and ``enabled_after``,
   so they need no entries of their own.  (Version 1 kept one ``batch_points``
   row per point instead.)
+* The consent ledger (version 3): ``consent_events`` and ``policy_changes``
+  are append-only (triggers refuse an UPDATE or DELETE); each contact point
+  row carries its address key in ``ledger_key`` (see
+  :mod:`contact_prefs_sqlite.ledgers`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+from . import ledgers
 
 APPLICATION_ID = 0x43505246
 """``PRAGMA application_id`` of a contact-prefs database ("CPRF"): tells our files from others."""
@@ -120,14 +126,79 @@ _VERSION_2 = (
     "DROP TABLE batch_points",
 )
 
+_APPEND_ONLY = """CREATE TRIGGER {table}_append_only_{action} BEFORE {action} ON {table}
+    BEGIN SELECT RAISE(ABORT, '{table} are appended, never changed or deleted'); END"""
+
 _VERSION_3 = (
     # revoked: from a flag (1: consent withdrawn) to the bit mask of the reasons it is withdrawn for.
     f"UPDATE contact_points SET revoked = {(1 << 8) - 1} WHERE revoked <> 0",
     # The history's point entries gain a sixth element, revoked_before (the mask as planned);
     # entries of five elements, written before, read as an empty mask.
+    #
+    # The consent ledger.  Each point's address key (NULL when nothing is saved), set by the
+    # store in Python (phonenumbers), indexed: every point holding an address is one UPDATE.
+    "ALTER TABLE contact_points ADD COLUMN ledger_key TEXT",
+    "CREATE INDEX contact_points_by_ledger_key ON contact_points (ledger_key)",
+    # Events in ledger order (seq); times are ISO text in UTC, reasons a mask, enums by value.
+    """CREATE TABLE consent_events (
+        seq INTEGER PRIMARY KEY,
+        address TEXT NOT NULL,
+        action TEXT NOT NULL,
+        reasons INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        recorded_by TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        wording TEXT NOT NULL
+    )""",
+    "CREATE INDEX consent_events_by_address ON consent_events (address, seq)",
+    _APPEND_ONLY.format(table="consent_events", action="UPDATE"),
+    _APPEND_ONLY.format(table="consent_events", action="DELETE"),
+    # The review queue in queue order (seq); revoked is NULL while a message waits.
+    """CREATE TABLE reviews (
+        seq INTEGER PRIMARY KEY,
+        review_id TEXT NOT NULL UNIQUE,
+        address TEXT NOT NULL,
+        message TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        due_on TEXT NOT NULL,
+        resolved_by TEXT,
+        resolved_at TEXT,
+        revoked INTEGER,
+        note TEXT NOT NULL
+    )""",
+    "CREATE INDEX reviews_waiting ON reviews (address) WHERE resolved_by IS NULL",
+    # The district's consent policy (one row: ConsentPolicy()'s defaults until one is set),
+    # and every change of it, in order.  holidays: a JSON array of ISO dates.
+    """CREATE TABLE consent_policy (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        region TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        exempt INTEGER NOT NULL,
+        holidays TEXT NOT NULL
+    )""",
+    "INSERT INTO consent_policy (id, region, scope, exempt, holidays) VALUES (1, 'US', 'all', 0, '[]')",
+    """CREATE TABLE policy_changes (
+        seq INTEGER PRIMARY KEY,
+        region TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        exempt INTEGER NOT NULL,
+        holidays TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL,
+        why TEXT NOT NULL
+    )""",
+    _APPEND_ONLY.format(table="policy_changes", action="UPDATE"),
+    _APPEND_ONLY.format(table="policy_changes", action="DELETE"),
+    # Key every point, and make each revoked flag a REVOKE event "before the ledger".
+    ledgers.record_flags_as_revocations,
 )
 
-MIGRATIONS: list[Sequence[str]] = [_VERSION_1, _VERSION_2, _VERSION_3]
+Step = str | Callable[[sqlite3.Connection], None]
+"""A statement, or a function that migrates what SQL alone cannot (it runs in the same transaction)."""
+
+MIGRATIONS: list[Sequence[Step]] = [_VERSION_1, _VERSION_2, _VERSION_3]
 """Step *i* takes a database from version *i* to *i + 1*.  Append; never edit a released step."""
 
 
@@ -145,11 +216,14 @@ def has_tables(connection: sqlite3.Connection) -> bool:
     return connection.execute("SELECT 1 FROM sqlite_schema WHERE type = 'table' LIMIT 1").fetchone() is not None
 
 
-def migrate(connection: sqlite3.Connection, start: int, migrations: Sequence[Sequence[str]]) -> None:
+def migrate(connection: sqlite3.Connection, start: int, migrations: Sequence[Sequence[Step]]) -> None:
     """Take a database at version ``start`` to the newest of ``migrations``, in the caller's transaction."""
     for step in migrations[start:]:
         for statement in step:
-            connection.execute(statement)
+            if isinstance(statement, str):
+                connection.execute(statement)
+            else:
+                statement(connection)
     if start < len(migrations):
         connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         connection.execute(f"PRAGMA user_version = {len(migrations)}")  # PRAGMA takes no parameters

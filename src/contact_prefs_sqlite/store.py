@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import json
 import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import attrs
 
@@ -22,6 +23,8 @@ from contact_prefs import (
     BatchRecord,
     BatchSpec,
     ChangeSet,
+    ContactPrefsError,
+    Method,
     Receipt,
     Snapshot,
     Source,
@@ -30,16 +33,22 @@ from contact_prefs import (
 )
 from contact_prefs._unchecked import snapshot as unchecked_snapshot
 from contact_prefs.changes import count_updates
-from contact_prefs.plain import SOURCE_VALUES, SOURCES
+from contact_prefs.consent import ConsentEvent, ConsentPolicy, Review
+from contact_prefs.errors import UnknownReviewError
+from contact_prefs.identifiers import check_actor
+from contact_prefs.ledger import LoadReport, PolicyChange, resolve
+from contact_prefs.plain import METHODS, SOURCE_VALUES, SOURCES
+from contact_prefs.privacy import shown
 from contact_prefs.rules import check_undoable
 from contact_prefs.snapshot import RECORD_FIELDS
 from contact_prefs.store import ClosesOnExit
 from contact_prefs.writes import StoredPoint, check_commit, undo_writes
 
+from . import consent_rows, ledgers
 from . import history as history_rows
 from .connection import connect, describe, translated
 from .narrowing import create_temporary_tables, narrowed
-from .tables import PREFERENCES, TABLES, Row, reasons
+from .tables import LEDGER_KEY, PREFERENCES, TABLES, Row, reasons
 from .url import database_path
 
 __all__ = ["SQLiteStore"]
@@ -122,17 +131,42 @@ class SQLiteStore(ClosesOnExit):
 
     # --- writing ----------------------------------------------------------------
 
-    def load(self, snapshot: Snapshot, *, remove: Snapshot | None = None, keep_preferences: bool = False) -> None:
-        """Delete the records keyed in ``remove``, then upsert every record of ``snapshot``, atomically."""
+    def load(
+        self,
+        snapshot: Snapshot,
+        *,
+        remove: Snapshot | None = None,
+        keep_preferences: bool = False,
+        actor: str = "import",
+    ) -> LoadReport:
+        """Delete the records keyed in ``remove``, then upsert every record of ``snapshot``, atomically;
+        every loaded point's ``revoked`` as :func:`~contact_prefs.ledger.consent_of_load` decides.
+
+        The revocations the load records reach every point holding their
+        addresses, loaded or not, in the same transaction.
+        """
         with self._transaction("load records into", write=True) as connection:
             if remove is not None:
                 for name, records in remove.collections().items():
                     table = TABLES[name]
                     connection.executemany(table.delete(), map(table.key_row, records))
+            consent, keys = ledgers.consent_of_loading(
+                connection, snapshot.contact_points, keep_preferences=keep_preferences, actor=actor
+            )
+            ledgers.append(connection, consent.events)
             for name, records in snapshot.collections().items():
-                table = TABLES[name]
-                keep = PREFERENCES if keep_preferences and name == "contact_points" else ()
-                connection.executemany(table.upsert(keep), map(table.to_row, records))
+                if name != "contact_points":
+                    table = TABLES[name]
+                    connection.executemany(table.upsert(), map(table.to_row, records))
+            points = TABLES["contact_points"]
+            connection.executemany(
+                points.upsert(PREFERENCES if keep_preferences else (), extra=LEDGER_KEY),
+                [(*points.to_row(point), key) for point, key in zip(consent.points, keys, strict=True)],
+            )
+            ledgers.refresh(connection, {event.address for event in consent.events})
+        if consent.events:
+            log.info("load by %s: %d revocations recorded", actor, len(consent.events))
+        return consent.report
 
     def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
         """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides."""
@@ -179,6 +213,98 @@ class SQLiteStore(ClosesOnExit):
             connection.execute("UPDATE batches SET undone_by = ? WHERE seq = ?", (undo_id, seq))
         log.info("batch %s by %s: undid batch %s (%d changes)", undo_id, actor, batch_id, applied)
         return Receipt(batch_id=undo_id, actor=actor, at=at, counts=counts, applied=applied, undoes=batch_id)
+
+    # --- consent ----------------------------------------------------------------
+
+    def record_consent(
+        self, events: Sequence[ConsentEvent] = (), *, reviews: Sequence[Review] = (), actor: str
+    ) -> None:
+        """Append ``events``, queue ``reviews``, and give every point holding their addresses ``revoked``
+        as :func:`~contact_prefs.ledger.floors` says, in one transaction."""
+        check_actor(actor)
+        with self._transaction("record consent in", write=True) as connection:
+            ids = [review.review_id for review in reviews]
+            taken = [
+                review_id
+                for (review_id,) in connection.execute(
+                    "SELECT review_id FROM reviews WHERE review_id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(ids),),
+                )
+            ]
+            if taken or len(set(ids)) != len(ids):
+                raise ContactPrefsError(
+                    "review ids must be new and distinct; "
+                    f"taken: {', '.join(shown(review_id) for review_id in taken) or 'none'}"
+                )
+            ledgers.append(connection, events)
+            connection.executemany(consent_rows.INSERT_REVIEW, map(consent_rows.review_row, reviews))
+            ledgers.refresh(connection, {event.address for event in events} | {review.address for review in reviews})
+        log.info("consent recorded by %s: %d events, %d messages to review", actor, len(events), len(reviews))
+
+    def resolve_review(
+        self, review_id: str, *, revoked: bool, actor: str, note: str, at: datetime.datetime
+    ) -> Review:
+        """Record a reviewer's reading of a waiting message as :func:`~contact_prefs.ledger.resolve` decides,
+        and the ``revoked`` that follows at every point holding its address, in one transaction."""
+        with self._transaction("resolve a review in", write=True) as connection:
+            row = connection.execute(
+                f"SELECT {consent_rows.REVIEW_COLUMNS} FROM reviews WHERE review_id = ?", (review_id,)
+            ).fetchone()
+            if row is None:
+                raise UnknownReviewError(f"no review {shown(review_id)} in the queue of {describe(self.path)}")
+            resolved, event = resolve(consent_rows.review_from_row(row), revoked=revoked, actor=actor, note=note, at=at)
+            connection.execute(consent_rows.UPDATE_REVIEW, consent_rows.review_row(resolved))
+            ledgers.append(connection, () if event is None else (event,))
+            ledgers.refresh(connection, {resolved.address})
+        log.info("review %s resolved by %s", shown(review_id), actor)
+        return resolved
+
+    def ledger(self, address: str) -> tuple[ConsentEvent, ...]:
+        """Every event of the address key ``address``, in ledger order."""
+        with self._transaction("read the consent ledger of") as connection:
+            return tuple(ledgers.ledgers(connection, (address,)).get(address, ()))
+
+    def reviews(self) -> tuple[Review, ...]:
+        """Every queued message, waiting or resolved, in queue order."""
+        with self._transaction("read the review queue of") as connection:
+            rows = connection.execute(f"SELECT {consent_rows.REVIEW_COLUMNS} FROM reviews ORDER BY seq")
+            return tuple(map(consent_rows.review_from_row, rows))
+
+    def holders(self, address: str) -> tuple[tuple[str, Method], ...]:
+        """The keys of the points whose address key is ``address``, sorted."""
+        with self._transaction("read the holders of an address in") as connection:
+            rows = connection.execute(
+                "SELECT owner_id, method FROM contact_points WHERE ledger_key = ? ORDER BY owner_id, method",
+                (address,),
+            )
+            return tuple((owner_id, METHODS[method]) for owner_id, method in rows)
+
+    def consent_policy(self) -> ConsentPolicy:
+        """The district's consent policy."""
+        with self._transaction("read the consent policy of") as connection:
+            return ledgers.policy(connection)
+
+    def set_consent_policy(self, policy: ConsentPolicy, *, actor: str, why: str) -> PolicyChange:
+        """Record the new policy (who, when, why) and give every point ``revoked`` as it says, in one transaction.
+
+        A new region moves every phone number's key (it is read in that region), so every point is keyed anew.
+        """
+        change = PolicyChange(policy=policy, actor=actor, at=ledgers.now(), why=why)
+        with self._transaction("set the consent policy of", write=True) as connection:
+            before = ledgers.policy(connection)
+            connection.execute(consent_rows.UPDATE_POLICY, consent_rows.policy_row(policy))
+            connection.execute(consent_rows.INSERT_CHANGE, consent_rows.change_row(change))
+            if policy.region != before.region:
+                ledgers.key_points(connection, policy.region)
+            ledgers.refresh_all(connection)
+        log.info("consent policy set by %s", actor)
+        return change
+
+    def policy_changes(self) -> tuple[PolicyChange, ...]:
+        """Every change of the consent policy, oldest first."""
+        with self._transaction("read the consent policy changes of") as connection:
+            rows = connection.execute(f"SELECT {consent_rows.CHANGE_COLUMNS} FROM policy_changes ORDER BY seq")
+            return tuple(map(consent_rows.change_from_row, rows))
 
     def close(self) -> None:
         """Close the connection; closing twice is harmless."""

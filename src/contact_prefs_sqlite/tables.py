@@ -90,13 +90,17 @@ class Table:
         """The records of ``rows`` (of :meth:`select`'s columns)."""
         return list(itertools.starmap(self.from_row, rows))
 
-    def upsert(self, keep: tuple[str, ...] = ()) -> str:
-        """Insert a row or replace the stored row's columns, except ``keep``, by key."""
-        values = ", ".join("?" for _ in self.columns)
-        replaced = [column for column in self.columns[self.key_size :] if column not in keep]
+    def upsert(self, keep: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> str:
+        """Insert a row or replace the stored row's columns, except ``keep``, by key.
+
+        ``extra`` columns, which are not the record's, follow its columns in each row.
+        """
+        columns = self.columns + extra
+        values = ", ".join("?" for _ in columns)
+        replaced = [column for column in columns[self.key_size :] if column not in keep]
         action = "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in replaced) if replaced else "DO NOTHING"
         return (
-            f"INSERT INTO {self.name} ({', '.join(self.columns)}) VALUES ({values}) "
+            f"INSERT INTO {self.name} ({', '.join(columns)}) VALUES ({values}) "
             f"ON CONFLICT ({', '.join(self.key)}) {action}"
         )
 
@@ -155,5 +159,9 @@ TABLES: dict[str, Table] = {
 }
 """Snapshot collection name -> its table, in ``RECORD_FIELDS`` order."""
 
-PREFERENCES = ("enabled", "text", "source", "revoked")
-"""What a roster import (``keep_preferences``) leaves alone at an existing point."""
+PREFERENCES = ("enabled", "text", "source")
+"""What a roster import (``keep_preferences``) leaves alone at an existing point.  Not ``revoked``:
+consent belongs to the address, so the new address's ledger decides it."""
+
+LEDGER_KEY = ("ledger_key",)
+"""The column a contact point row has beyond its record's: its address key (see :mod:`.ledgers`)."""
