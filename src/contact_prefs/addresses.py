@@ -39,7 +39,7 @@ def email_key(text: str) -> str | None:
     """An e-mail address trimmed and lower-cased, or ``None`` when ``text`` is not one."""
     key = text.strip().lower()
     local, at, domain = key.rpartition("@")
-    if not (local and at and "." in domain.strip(".")) or any(c.isspace() for c in key):
+    if not (local and at and "." in domain.strip(".")) or len(key.split()) != 1:  # no space inside (C speed)
         return None
     return key
 
