@@ -25,6 +25,7 @@ from contact_prefs.changes import ChangeSet
 from contact_prefs.cli import main
 from contact_prefs.demo import build_district, sample_spec
 from contact_prefs.formats import write_csv
+from contact_prefs.ledger import LoadReport
 from contact_prefs.snapshot import Snapshot
 from contact_prefs.spec import BatchSpec
 from contact_prefs.store import Receipt, Store
@@ -68,10 +69,18 @@ class InterruptingStore:
             interrupt()
         return receipt
 
-    def load(self, snapshot: Snapshot, *, remove: Snapshot | None = None, keep_preferences: bool = False) -> None:
-        self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences)
+    def load(
+        self,
+        snapshot: Snapshot,
+        *,
+        remove: Snapshot | None = None,
+        keep_preferences: bool = False,
+        actor: str = "import",
+    ) -> LoadReport:
+        report = self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor)
         if self.moment == "load":
             interrupt()
+        return report
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -31,13 +31,17 @@ from .batch_ids import batch_id_problem, find_batch
 from .bulk import collector_paused
 from .changes import ChangeSet
 from .demo import build_district, sample_spec
-from .enums import Mode, Reason, Setting, SkipReason
+from .enums import Method, Mode, Reason, Setting, SkipReason
 from .errors import ConflictError, ContactPrefsError, UnknownStoreError
 from .formats import read_csv, read_oneroster, write_csv
+from .formats.consent import load_report_lines
+from .formats.csv_native import point_lines
+from .formats.oneroster import user_lines
 from .formats.results import BatchResult, describe_scope, history_csv, history_data, history_text, to_json
 from .formats.table import parse_date
 from .identifiers import id_problem
 from .interrupts import CommitPoint, HeldStore, commit_point
+from .ledger import LoadReport
 from .planning import plan
 from .plugins import open_store
 from .privacy import looks_personal, redact_url, scrub, shown, url_secrets
@@ -286,6 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
     dump = command("export", _export, "export every record as native CSV files")
     dump.add_argument("kind", choices=("csv",), help="the files' format")
     dump.add_argument("directory", type=Path, metavar="DIR", help="the folder to write (created if missing)")
+
+    from .cli_consent import add_consent_commands  # here, not at the top: it builds on this module
+
+    add_consent_commands(commands, store, output)
     return parser
 
 
@@ -622,11 +630,25 @@ def _import(args: argparse.Namespace) -> int:
         counts = dict(roster.summary)
     with _open(args, create=True) as opened, commit_point() as point:
         _progress(f"Loading {len(snapshot):,} records")
-        HeldStore(opened, point).load(snapshot, remove=remove, keep_preferences=keep_preferences)
+        report = HeldStore(opened, point).load(snapshot, remove=remove, keep_preferences=keep_preferences)
         print(f"Imported {args.directory} into {_shown_url(args)}:")
         print(_listing(counts))
+        for line in load_report_lines(report, _where_points_are(args, report)):
+            print(line)
         _finished(point)
     return EXIT_DONE
+
+
+def _where_points_are(args: argparse.Namespace, report: LoadReport) -> dict[tuple[str, Method], str]:
+    """The file and line of each point whose address could not be normalized: what the import
+    reports instead of the address.  The files are read again only when there is one."""
+    if not report.unnormalized:
+        return {}
+    if args.kind == "csv":
+        lines = point_lines(args.directory)
+        return {key: f"contact_points.csv line {lines[key]}" for key in report.unnormalized if key in lines}
+    users = user_lines(args.directory)
+    return {key: f"users.csv line {users[key[0]]}" for key in report.unnormalized if key[0] in users}
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -210,3 +210,19 @@ _CHECKS: Mapping[str, tuple[Callable[[Row, dict[str, Any]], None], ...]] = {
     "assignments": (_ends_after_start,),
     "contact_points": (_text_on_phones,),
 }
+
+
+def point_lines(directory: str | Path) -> dict[tuple[str, Method], int]:
+    """The line of every contact point in ``contact_points.csv`` of ``directory``, by its key, for
+    reports that must say where a point is without repeating its address.  Reads a file that
+    :func:`read_csv` has read already: rows that do not parse are left out."""
+    path = Path(directory) / FILES["contact_points"]
+    if not path.is_file():
+        return {}
+    lines: dict[tuple[str, Method], int] = {}
+    for row in read_table(path, KEY_COLUMNS["contact_points"]):
+        try:
+            lines.setdefault((row["owner_id"], Method(row["method"])), row.line)
+        except ValueError:
+            continue
+    return lines

@@ -359,3 +359,15 @@ def _points(user: _User) -> list[ContactPoint]:
 def _name(row: Row) -> str:
     # Not the username: it is often an e-mail address, which is personal data.
     return " ".join(part for part in (row["givenName"].strip(), row["familyName"].strip()) if part)
+
+
+def user_lines(directory: str | Path) -> dict[str, int]:
+    """The line of every user in ``users.csv`` of ``directory``, by ``sourcedId``: where the contact
+    points of a user come from, for reports that must not repeat an address."""
+    path = Path(directory) / "users.csv"
+    if not path.is_file():
+        return {}
+    lines: dict[str, int] = {}
+    for row in read_table(path, ("sourcedId",)):
+        lines.setdefault(row["sourcedId"].strip(), row.line)
+    return lines

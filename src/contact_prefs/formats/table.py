@@ -114,6 +114,21 @@ def parse_date(text: str) -> datetime.date:
     raise ValueError("is not a date (YYYY-MM-DD)")
 
 
+def parse_moment(text: str) -> datetime.datetime:
+    """A moment in ISO 8601 with its time zone (``2026-12-04T16:05:00Z``, ``...-05:00``), in UTC.
+
+    A moment without a zone is refused rather than guessed at: a revocation's
+    receipt starts a legal clock, and a guess could move it by a day.
+    """
+    try:
+        moment = datetime.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError("is not a moment in ISO 8601 (such as 2026-12-04T16:05:00Z)") from None
+    if moment.utcoffset() is None:
+        raise ValueError("has no time zone: end it with Z (UTC) or an offset such as -05:00") from None
+    return moment.astimezone(datetime.UTC)
+
+
 def optional_date(text: str) -> datetime.date | None:
     """A date, or ``None`` (open-ended) for an empty cell."""
     return parse_date(text) if text else None
