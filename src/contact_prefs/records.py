@@ -9,6 +9,7 @@ with the same key).
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,6 +18,18 @@ import attrs
 from .enums import Method, Reason, Source
 from .identifiers import check_id, id_problem
 from .reasons import ReasonSet, revoked_set
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    # Text every store can keep alike: PostgreSQL cannot store NUL, and no UTF-8 store a lone surrogate.
+    # The message never repeats the value: a name or an address is personal data.
+    if not isinstance(value, str):
+        raise TypeError(f"{type(instance).__name__}.{attribute.name} must be text, not {type(value).__name__}")
+    if _UNSTORABLE.search(value):
+        what = f"{type(instance).__name__}.{attribute.name}"
+        raise ValueError(f"{what} holds a NUL or a lone surrogate, which no store keeps")
 
 
 def _id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -55,7 +68,7 @@ class Person:
     """A guardian, student or staff member."""
 
     id: str = attrs.field(validator=_id)
-    name: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    name: str = attrs.field(default="", validator=_storable_text)
 
     @property
     def key(self) -> str:
@@ -167,7 +180,7 @@ class ContactPoint:
 
     owner_id: str = attrs.field(validator=_id)
     method: Method = attrs.field(converter=_method)
-    address: str = attrs.field(default="", validator=attrs.validators.instance_of(str), repr=_redacted)
+    address: str = attrs.field(default="", validator=_storable_text, repr=_redacted)
     enabled: ReasonSet = attrs.field(default=ReasonSet(), converter=_reasons)
     text: ReasonSet = attrs.field(default=ReasonSet(), converter=_reasons, validator=_text_on_phones_only)
     source: Source = attrs.field(default=Source.DEFAULT, converter=_source)

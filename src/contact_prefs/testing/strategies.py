@@ -13,7 +13,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from ..consent import ConsentPolicy
 from ..enums import Method, Mode, Reason, Setting, Source
+from ..ledger import consent_of_load, ledger_key
 from ..reasons import ReasonSet
 from ..records import ContactPoint, DistrictAssignment, Enrollment, HouseholdMember, Person, Relationship
 from ..snapshot import Snapshot
@@ -48,12 +50,17 @@ def periods(draw: st.DrawFn) -> dict[str, datetime.date | None]:
     }
 
 
+ADDRESSES = ["", "555-0100", "x@example.org", "X@Example.org ", "(280) 555-0143", "280.555.0143", "+1 280 555 0143"]
+"""Few addresses, so points share them: one number written three ways, one e-mail address in two cases,
+and one of each that cannot be normalized (a local number, an e-mail address saved on a phone)."""
+
+
 @st.composite
 def contact_points(draw: st.DrawFn, owner_id: str, method: Method) -> ContactPoint:
     return ContactPoint(
         owner_id=owner_id,
         method=method,
-        address=draw(st.sampled_from(["", "555-0100", "x@example.org"])),
+        address=draw(st.sampled_from(ADDRESSES)),
         enabled=draw(reason_sets),
         text=draw(reason_sets) if method.is_phone else ReasonSet(),
         source=draw(st.sampled_from(Source)),
@@ -99,9 +106,20 @@ def districts(draw: st.DrawFn, version: str = "") -> Snapshot:
         enrollments=_unique_by_key(enrollments),
         relationships=relationships.values(),
         assignments=_unique_by_key(assignments),
-        contact_points=points,
+        contact_points=_as_stored(points),
         version=version,
     )
+
+
+def _as_stored(points: list[ContactPoint]) -> tuple[ContactPoint, ...]:
+    """The points as a store with an empty ledger holds them once loaded: consent belongs to the
+    address, so every point holding an address revoked at one of them is revoked too."""
+    policy = ConsentPolicy()
+    keys = [ledger_key(point.method, point.address, policy.region) for point in points]
+    return consent_of_load(points, keys, {}, set(), policy, at=_LOADED_AT, actor="import").points
+
+
+_LOADED_AT = datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)
 
 
 def _unique_by_key(records: Any) -> tuple[Any, ...]:
