@@ -44,6 +44,7 @@ from .records import ContactPoint
 __all__ = [
     "BEFORE_THE_LEDGER",
     "LOADED_AS_REVOKED",
+    "MIGRATION_ACTOR",
     "ConsentOfLoad",
     "LoadReport",
     "PolicyChange",
@@ -52,6 +53,7 @@ __all__ = [
     "ledger_key",
     "new_review",
     "resolve",
+    "revocations_before_the_ledger",
 ]
 
 LOADED_AS_REVOKED = "loaded as revoked"
@@ -196,6 +198,31 @@ def resolve(
         recorded_by=actor,
         evidence=review.message,
     )
+
+
+MIGRATION_ACTOR = "migration"
+"""Who recorded the revocations a store kept as flags before it kept a ledger."""
+
+
+def revocations_before_the_ledger(
+    flagged: Iterable[tuple[str, ReasonSet]], *, at: datetime.datetime
+) -> list[ConsentEvent]:
+    """The REVOKE events that carry a store's consent flags into its ledger, when it migrates:
+    one per point that had reasons revoked (``flagged``: its ledger key and those reasons), channel
+    import, evidence :data:`BEFORE_THE_LEDGER`, recorded by :data:`MIGRATION_ACTOR` at ``at``."""
+    return [
+        ConsentEvent(
+            address=key,
+            action=ConsentAction.REVOKE,
+            channel=Channel.IMPORT,
+            received_at=at,
+            recorded_by=MIGRATION_ACTOR,
+            reasons=revoked,
+            evidence=BEFORE_THE_LEDGER,
+        )
+        for key, revoked in flagged
+        if revoked
+    ]
 
 
 @attrs.frozen(kw_only=True)
