@@ -125,7 +125,7 @@ def test_the_shell_examples_of_a_page_run_as_shown(path: Path, tmp_path: Path) -
 
 
 def test_the_user_docs_have_shell_examples() -> None:
-    assert {path.name for path in pages()} >= {"guide.md", "cli.md", "formats.md"}
+    assert {path.name for path in pages()} >= {"guide.md", "cli.md", "formats.md", "consent.md"}
 
 
 def test_the_extraction_reads_commands_outputs_and_continuations() -> None:

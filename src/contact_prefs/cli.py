@@ -3,8 +3,9 @@
 The shell around the library: options and files become a :class:`BatchSpec`
 and store calls; results and errors become text, JSON or CSV and an exit
 code: 0 done, 1 a conflict that retries could not resolve (nothing was
-applied), 2 bad usage or bad input, 130 interrupted before anything was
-written.  ``docs/cli.md`` is the reference.
+applied) or, for ``consent inbox``, a message overdue for review, 2 bad usage
+or bad input, 130 interrupted before anything was written.  ``docs/cli.md``
+is the reference; the ``consent`` commands are in :mod:`contact_prefs.cli_consent`.
 
 Nothing it prints holds a store's password (URLs go through
 :func:`~contact_prefs.privacy.redact_url`) or repeats a value that looks like
@@ -232,7 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Set messenger contact preferences in bulk, safely: plan, review, apply, undo.",
         epilog=f"The store is --store URL, else ${STORE_VARIABLE}, else {DEFAULT_STORE} in the current folder. "
-        "Exit codes: 0 done; 1 a conflict that retries could not resolve (nothing applied); "
+        "Exit codes: 0 done; 1 a conflict that retries could not resolve (nothing applied), "
+        "or a message overdue for review (consent inbox); "
         "2 bad usage or bad input; 130 interrupted before anything was written.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {importlib.metadata.version(PROG)}")
