@@ -515,3 +515,29 @@ def test_plan_and_apply_count_the_points_held_back_by_consent(url: str, capsys: 
     assert applied["skips"]["consent_revoked"] == 3 and applied["updated"] == after["updated"]
     text = ok(capsys, "--store", url, "plan", *batch[:-2])
     assert "Skipped: Consent revoked 3" in text
+
+
+def test_a_oneroster_import_names_an_unnormalized_address_by_its_users_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = tmp_path / "roster"
+    roster.mkdir()
+    files = {
+        "manifest": "propertyName,value\noneroster.version,1.1\n",
+        "orgs": "sourcedId,status,dateLastModified,name,type\nnorth,,,North School,school\n",
+        "academicSessions": "sourcedId,startDate,endDate,schoolYear\nfall,2026-08-17,2026-12-18,2027\n",
+        "classes": "sourcedId,status,dateLastModified,title,schoolSourcedId,termSourcedIds\nmath,,,Math,north,fall\n",
+        "users": "sourcedId,role,givenName,familyName,email,sms,phone,agentSourcedIds\n"
+        "s1,student,Ada,Example,ada@example.org,,,p1\n"
+        "p1,parent,Pat,Example,pat@example.org,,555-0100,s1\n",
+        "enrollments": "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role\n"
+        "e1,,,math,north,s1,student\n",
+    }
+    for name, text in files.items():
+        (roster / f"{name}.csv").write_text(text, encoding="utf-8")
+    out = ok(capsys, "--store", f"sqlite:///{tmp_path / 'r.db'}", "import", "oneroster", str(roster))
+    assert (
+        "Consent: 1 address(es) are not complete phone numbers or e-mail addresses, and are kept as saved: "
+        "users.csv line 3."
+    ) in out
+    assert "555" not in out
