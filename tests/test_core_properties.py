@@ -14,9 +14,10 @@ from contact_prefs.changes import count_changes
 from contact_prefs.plain import spec_from_plain, spec_to_plain
 from contact_prefs.rules import District
 from contact_prefs.snapshot import RECORD_FIELDS
+from contact_prefs.testing.profiles import examples
 from contact_prefs.testing.strategies import DAY, districts, specs
 
-CORE = settings(max_examples=100, deadline=None)
+CORE = settings(max_examples=examples(100), deadline=None)
 
 
 @CORE

@@ -15,6 +15,7 @@ from contact_prefs.planning import _select
 from contact_prefs.rules import District
 from contact_prefs.selection import Selection, scope_of
 from contact_prefs.snapshot import RECORD_FIELDS
+from contact_prefs.testing.profiles import examples
 from contact_prefs.testing.strategies import DAY, districts, specs
 
 SPEC = BatchSpec(mode="student_messenger_contacts", settings={"attendance": "on"}, as_of=DAY)
@@ -31,13 +32,13 @@ def selected_like_a_store(spec: BatchSpec, snapshot: Snapshot) -> Snapshot:
     )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(districts(), specs())
 def test_planning_a_store_selection_equals_applying_the_rules(snapshot: Snapshot, spec: BatchSpec) -> None:
     assert plan(spec, selected_like_a_store(spec, snapshot)) == plan(spec, snapshot)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(districts(), specs(), specs())
 def test_a_selection_answers_only_a_spec_of_the_same_scope(
     snapshot: Snapshot, made: BatchSpec, other: BatchSpec
@@ -99,7 +100,7 @@ def test_a_snapshot_refuses_a_selection_of_the_wrong_type() -> None:
         Snapshot(selection={"g1"})  # type: ignore[arg-type]
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(districts(version="3"))
 def test_a_trusted_snapshot_equals_a_checked_one(snapshot: Snapshot) -> None:
     collections = {name: list(records) for name, records in snapshot.collections().items()}

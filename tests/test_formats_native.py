@@ -27,6 +27,7 @@ from contact_prefs import (
 )
 from contact_prefs.demo import build_district
 from contact_prefs.formats import FormatError, read_csv, write_csv
+from contact_prefs.testing.profiles import examples
 from contact_prefs.testing.strategies import districts
 
 DAY = datetime.date(2026, 11, 30)
@@ -36,7 +37,7 @@ def unversioned(snapshot: Snapshot) -> Snapshot:
     return attrs.evolve(snapshot.sorted(), version="")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(districts())
 def test_export_then_import_into_an_empty_store_gives_the_same_snapshot(district: Snapshot) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -52,7 +53,7 @@ texts = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=
 ids = st.text(st.characters(exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=12)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(ids, st.text(st.characters(exclude_categories=("Cs",)), max_size=12), texts, ids)
 def test_any_text_survives_the_round_trip(identifier: str, name: str, address: str, household: str) -> None:
     snapshot = Snapshot(

@@ -26,6 +26,7 @@ from contact_prefs import (
     plan,
 )
 from contact_prefs.identifiers import id_problem
+from contact_prefs.testing.profiles import examples
 from contact_prefs.testing.strategies import DAY
 from contact_prefs_sqlite.store import SQLiteStore
 
@@ -79,7 +80,7 @@ def districts(draw: st.DrawFn) -> tuple[Snapshot, BatchSpec, str]:
     return snapshot, spec, draw(IDS)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(district=districts())
 def test_nasty_text_round_trips_through_a_file_a_batch_and_its_undo(district: tuple[Snapshot, BatchSpec, str]) -> None:
     snapshot, spec, actor = district
@@ -103,7 +104,7 @@ def test_nasty_text_round_trips_through_a_file_a_batch_and_its_undo(district: tu
 SECRETS = ("secret.parent@example.org", "+1 555 0100 1234")
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(district=districts())
 def test_conflicts_name_ids_and_methods_never_an_address(district: tuple[Snapshot, BatchSpec, str]) -> None:
     snapshot, spec, actor = district

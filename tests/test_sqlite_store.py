@@ -35,6 +35,7 @@ from contact_prefs import (
     plan,
 )
 from contact_prefs.selection import Selection
+from contact_prefs.testing.profiles import examples
 from contact_prefs.testing.strategies import DAY, districts, specs
 from contact_prefs_sqlite import history as history_rows
 from contact_prefs_sqlite import schema
@@ -147,7 +148,7 @@ def test_the_snapshot_for_census_selects_and_skips_the_filters_people_in_sql(sto
     assert plan(spec, snapshot) == plan(spec, store.dump())
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(district=districts(), spec=specs())
 def test_any_snapshot_plans_exactly_like_the_whole_district(district: Snapshot, spec: BatchSpec) -> None:
     with SQLiteStore.open(":memory:") as store:

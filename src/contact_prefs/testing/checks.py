@@ -49,13 +49,12 @@ def _plain(kind: type[Any]) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
 class RawPoint:
     """A contact point's row as the backend's own tables hold it, in plain values.
 
-    ``enabled`` and ``text`` are the stored bit masks: the bit of each reason is
-    ``1 << i`` for the *i*-th reason in ``Reason`` order (Emergency 1,
-    Attendance 2, Behavior 4, Staff 8, General 16, Food Service 32, Priority 64,
-    Teacher 128), as the original system stores them.  ``source`` is the
-    ``Source`` value (``"batch"``, ``"portal"``...), ``revoked`` whether
-    consent is withdrawn as an int (1 or 0; for a ``ContactPoint.revoked``
-    that holds reasons, their bit mask), ``address`` the stored address.
+    ``enabled``, ``text`` and ``revoked`` (the reasons consent is withdrawn
+    for) are the stored bit masks: the bit of each reason is ``1 << i`` for the
+    *i*-th reason in ``Reason`` order (Emergency 1, Attendance 2, Behavior 4,
+    Staff 8, General 16, Food Service 32, Priority 64, Teacher 128), as the
+    original system stores them.  ``source`` is the ``Source`` value
+    (``"batch"``, ``"portal"``...), ``address`` the stored address.
     """
 
     address: str = attrs.field(validator=_plain(str), repr=False)  # personal data: kept out of reports
@@ -72,7 +71,7 @@ class RawPoint:
             enabled=mask_of(point.enabled),
             text=mask_of(point.text),
             source=str(point.source.value),
-            revoked=int(point.revoked) if isinstance(point.revoked, bool) else mask_of(point.revoked),
+            revoked=mask_of(point.revoked),
         )
 
 
