@@ -437,13 +437,20 @@ def test_every_point_holding_an_address_is_found_by_the_ledger_key_index(
     assert "INDEX contact_points_by_ledger_key (ledger_key=?)" in " ".join(row[-1] for row in plan_rows)
 
 
-def test_a_ledger_is_read_by_the_address_index(store: SQLiteStore) -> None:
-    plan_rows = store._connection.execute(
-        "EXPLAIN QUERY PLAN SELECT * FROM consent_events "
-        "WHERE address IN (SELECT value FROM json_each(?)) ORDER BY seq",
-        ('["x"]',),
-    )
-    assert "consent_events_by_address" in " ".join(row[-1] for row in plan_rows)
+def test_the_ledgers_of_a_few_keys_are_read_by_the_address_index(store: SQLiteStore) -> None:
+    plan_rows = store._connection.execute(f"EXPLAIN QUERY PLAN {ledgers._LEDGERS_OF}", ('["x"]',))
+    assert "INDEX consent_events_by_address (address=?)" in " ".join(row[-1] for row in plan_rows)
+
+
+def test_ledgers_read_the_same_by_key_or_by_reading_every_event(store: SQLiteStore) -> None:
+    store.record_consent([revoke(), grant(MAIL), revoke(MAIL, hours=2), revoke("+12805550199")], actor="vendor-feed")
+    connection = store._connection
+    few = ledgers.ledgers(connection, {MAIL, "+19995550100"})  # fewer keys than events: by key
+    many = ledgers.ledgers(connection, {MAIL, *(f"+1999555010{i}" for i in range(5))})  # more: every event
+    assert few == many == {MAIL: [grant(MAIL), revoke(MAIL, hours=2)]}
+    assert ledgers.ledgers(connection) == {
+        NUMBER: [revoke()], MAIL: [grant(MAIL), revoke(MAIL, hours=2)], "+12805550199": [revoke("+12805550199")]
+    }
 
 
 def test_consent_writes_are_logged_without_an_address(store: SQLiteStore, caplog: pytest.LogCaptureFixture) -> None:

@@ -13,21 +13,28 @@ import datetime
 import json
 import sqlite3
 from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 
 import attrs
 
 from contact_prefs import ContactPoint, ReasonSet
-from contact_prefs.consent import Channel, ConsentAction, ConsentEvent, ConsentPolicy
-from contact_prefs.ledger import BEFORE_THE_LEDGER, ConsentOfLoad, consent_of_load, floors, ledger_key
+from contact_prefs.consent import ConsentEvent, ConsentPolicy
+from contact_prefs.ledger import (
+    ConsentOfLoad,
+    consent_of_load,
+    floors,
+    ledger_key,
+    revocations_before_the_ledger,
+)
 from contact_prefs.plain import METHODS
 
 from . import consent_rows
-
-MIGRATION_ACTOR = "migration"
-"""Who recorded the revocations a store kept as flags before it kept a ledger."""
+from .tables import reasons
 
 _SET_FLOOR = "UPDATE contact_points SET revoked = ?1 WHERE ledger_key = ?2 AND revoked <> ?1"
 _SET_KEY = "UPDATE contact_points SET ledger_key = ?1 WHERE owner_id = ?2 AND method = ?3 AND ledger_key IS NOT ?1"
+_LEDGERS_OF = f"""SELECT {", ".join("e." + c for c in consent_rows.EVENT_COLUMNS.split(", "))}
+    FROM json_each(?) AS k CROSS JOIN consent_events e ON e.address = k.value ORDER BY e.seq"""
 _STORED = """SELECT p.owner_id, p.method FROM json_each(?) AS u
     JOIN contact_points p ON p.owner_id = u.value ->> 0 AND p.method = u.value ->> 1"""
 
@@ -46,21 +53,26 @@ def policy(connection: sqlite3.Connection) -> ConsentPolicy:
 
 
 def ledgers(connection: sqlite3.Connection, keys: Collection[str] | None = None) -> dict[str, list[ConsentEvent]]:
-    """The ledgers of ``keys`` (of every address when ``None``), each in ledger order; one query for all."""
-    columns = consent_rows.EVENT_COLUMNS
-    if keys is None:
-        rows = connection.execute(f"SELECT {columns} FROM consent_events ORDER BY seq")
-    elif not keys:
+    """The ledgers of ``keys`` (of every address when ``None``), each in ledger order; one query for all.
+
+    Whichever is fewer is read: the events of the keys (one index look-up
+    per key), or every event (ledgers are small: a load of a whole district
+    holds far more keys than the store holds events).
+    """
+    if keys is not None and not keys:
         return {}
+    events = connection.execute("SELECT coalesce(max(seq), 0) FROM consent_events").fetchone()[0]  # append-only
+    if keys is None or events <= len(keys):
+        rows = connection.execute(f"SELECT {consent_rows.EVENT_COLUMNS} FROM consent_events ORDER BY seq")
+        wanted = None if keys is None else keys if isinstance(keys, AbstractSet) else set(keys)
     else:
-        rows = connection.execute(
-            f"SELECT {columns} FROM consent_events WHERE address IN (SELECT value FROM json_each(?)) ORDER BY seq",
-            (json.dumps(list(keys)),),
-        )
+        rows = connection.execute(_LEDGERS_OF, (json.dumps(list(keys)),))
+        wanted = None
     found: dict[str, list[ConsentEvent]] = {}
     for row in rows:
-        event = consent_rows.event_from_row(row)
-        found.setdefault(event.address, []).append(event)
+        if wanted is None or row[0] in wanted:
+            event = consent_rows.event_from_row(row)
+            found.setdefault(event.address, []).append(event)
     return found
 
 
@@ -142,26 +154,13 @@ def _merged(connection: sqlite3.Connection, points: Sequence[ContactPoint]) -> S
 
 
 def record_flags_as_revocations(connection: sqlite3.Connection) -> None:
-    """Migrate a store that kept consent as a flag per point: key every point, and make each point
-    with reasons revoked one REVOKE event of its address (channel import, evidence
-    :data:`BEFORE_THE_LEDGER`, recorded by :data:`MIGRATION_ACTOR` now); then every point holding
-    such an address gets ``revoked`` as the ledger says.  Runs inside the migration's transaction."""
+    """Migrate a store that kept consent as a flag per point: key every point, record each point's
+    revoked reasons as :func:`revocations_before_the_ledger` says, and give every point holding
+    those addresses ``revoked`` as the ledger says.  Runs inside the migration's transaction."""
     key_points(connection, policy(connection).region)
-    at = now()
-    events = [
-        ConsentEvent(
-            address=key,
-            action=ConsentAction.REVOKE,
-            channel=Channel.IMPORT,
-            received_at=at,
-            recorded_by=MIGRATION_ACTOR,
-            reasons=ReasonSet.from_mask(revoked),
-            evidence=BEFORE_THE_LEDGER,
-        )
-        for key, revoked in connection.execute(
-            "SELECT ledger_key, revoked FROM contact_points WHERE revoked <> 0 AND ledger_key IS NOT NULL "
-            "ORDER BY owner_id, method"
-        )
-    ]
+    flagged = connection.execute(
+        "SELECT ledger_key, revoked FROM contact_points WHERE ledger_key IS NOT NULL ORDER BY owner_id, method"
+    )
+    events = revocations_before_the_ledger(((key, reasons(mask)) for key, mask in flagged), at=now())
     append(connection, events)
     refresh(connection, {event.address for event in events})
