@@ -445,7 +445,9 @@ def test_no_output_but_a_proof_holds_an_address(url: str, tmp_path: Path, capsys
         run("plan", "--mode", "student-messenger-contacts", "--set", "general=on", "--details", "--format", fmt)
     with open_store(url) as store:
         review_id = store.reviews()[0].review_id
-    run("consent", "resolve", review_id, "--revoke", "--actor", "bob", "--format", "json")
+    run("consent", "resolve", review_id, "--revoke", "--actor", "bob", "--note", "called 280-555-0143 back")
+    run("consent", "policy", "--scope", "named", "--actor", "ann", "--why", "asked by pat.doe@example.org")
+    run("consent", "policy", "--format", "json")
     run("consent", "record", "280-555-014", "--grant", "--channel", "portal", "--actor", "ann", code=2)
     run("consent", "record", SHARED[0], "--grant", "--channel", "portal", "--actor", "ann", "--format", "xml", code=2)
     run("consent", "record", EMAIL, "--bogus", code=2)

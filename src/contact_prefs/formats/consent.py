@@ -5,7 +5,7 @@ the field names are a stable interface, listed in ``docs/consent.md``.  No
 result holds an address, except :class:`Proof`, which exists to show the one
 it was asked about and says so; a message's text is shown with anything in it
 that looks like a phone number or an e-mail address withheld (:func:`masked`),
-except in a proof.
+and so is a reviewer's note or the reason for a policy change, except in a proof.
 """
 
 from __future__ import annotations
@@ -308,7 +308,8 @@ class Resolved:
     holders: int
 
     def data(self) -> dict[str, Any]:
-        return {**review_data(self.review, message=masked(self.review.message)), "holders": self.holders}
+        data = review_data(self.review, message=masked(self.review.message))
+        return {**data, "note": masked(self.review.note), "holders": self.holders}
 
     def text(self) -> str:
         review = self.review
@@ -322,7 +323,7 @@ class Resolved:
                 f"Recorded a revocation received {utc(review.received_at)} by {_spaced(review.channel.value)}."
             )
         if review.note:
-            lines.append(f"Note: {review.note}")
+            lines.append(f"Note: {masked(review.note)}")
         lines.append(f"Contact points holding the address: {self.holders:,}")
         return "\n".join(lines)
 
@@ -446,11 +447,12 @@ def describe_policy(policy: ConsentPolicy) -> str:
 
 
 def change_data(change: PolicyChange) -> dict[str, Any]:
-    return {"at": _moment(change.at), "actor": change.actor, "why": change.why, "policy": policy_data(change.policy)}
+    why = masked(change.why)
+    return {"at": _moment(change.at), "actor": change.actor, "why": why, "policy": policy_data(change.policy)}
 
 
 def _change_row(change: PolicyChange) -> dict[str, Any]:
-    return {"at": _moment(change.at), "actor": change.actor, "why": change.why, **policy_data(change.policy)}
+    return {"at": _moment(change.at), "actor": change.actor, "why": masked(change.why), **policy_data(change.policy)}
 
 
 @attrs.frozen(kw_only=True)
@@ -487,7 +489,7 @@ class PolicyShown:
                     ", ".join(row["exempt"]) or "none",
                     row["region"],
                     ", ".join(row["holidays"]) or "none",
-                    " ".join(change.why.split()),
+                    " ".join(row["why"].split()),
                 )
             )
         return "\n".join([*lines, "Changes, oldest first:", aligned(rows)])
@@ -509,7 +511,7 @@ class PolicySet:
         change = self.change
         shown = PolicyShown(policy=change.policy, changes=()).text().split("\n")[1:5]
         return "\n".join(
-            [f"Consent policy set by {change.actor} at {utc(change.at)}:", *shown, f"Why: {change.why}"]
+            [f"Consent policy set by {change.actor} at {utc(change.at)}:", *shown, f"Why: {masked(change.why)}"]
         )
 
     def csv(self) -> str:
