@@ -185,6 +185,17 @@ def test_a_load_reports_the_addresses_it_cannot_normalize_by_point_never_by_valu
     assert both[0].holders("ext. 12") == (odd.key,)
 
 
+def test_a_roster_import_moves_an_existing_points_address_without_its_consent_and_adds_new_points_whole(
+    both: tuple[SQLiteStore, MemoryStore],
+) -> None:
+    moved = attrs.evolve(GB_CELL, address="(280) 555-0177", revoked=True)  # the roster's consent is not its to say
+    new = ContactPoint(owner_id="gc", method=Method.CELL_PHONE, address="(280) 555-0188", revoked=True)
+    report = same(both, lambda s: s.load(Snapshot(contact_points=[moved, new]), keep_preferences=True))
+    assert (report.revocations, report.kept_revoked) == (1, 0)
+    assert revoked(both[0])[moved.key] == NONE and revoked(both[0])[new.key] == ALL
+    assert both[0].ledger("+12805550177") == () and len(both[0].ledger("+12805550188")) == 1
+
+
 def test_a_point_with_nothing_saved_keeps_what_it_was_loaded_with(store: SQLiteStore) -> None:
     report = store.load(Snapshot(contact_points=[attrs.evolve(GB_MAIL, revoked=True)]))
     assert report.revocations == 0 and revoked(store)[GB_MAIL.key] == ALL
