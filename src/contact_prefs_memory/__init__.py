@@ -118,6 +118,7 @@ class MemoryStore(ClosesOnExit):
                     self._records[name].update((record.key, record) for record in records)
             stored_points.update((point.key, point) for point in consent.points)
             self._events.extend(consent.events)
+            self._refresh({event.address for event in consent.events})  # the other points holding them
             self._writes += 1
             return consent.report
 
@@ -172,6 +173,7 @@ class MemoryStore(ClosesOnExit):
             self._events.extend(events)
             self._reviews.update((review.review_id, review) for review in reviews)
             self._refresh({event.address for event in events} | {review.address for review in reviews})
+            self._writes += 1
 
     def resolve_review(
         self, review_id: str, *, revoked: bool, actor: str, note: str, at: datetime.datetime
@@ -184,6 +186,7 @@ class MemoryStore(ClosesOnExit):
             self._reviews[review_id] = resolved
             self._events.extend(() if event is None else (event,))
             self._refresh({resolved.address})
+            self._writes += 1
             return resolved
 
     def ledger(self, address: str) -> tuple[ConsentEvent, ...]:
@@ -210,6 +213,7 @@ class MemoryStore(ClosesOnExit):
             self._policy = policy
             self._policy_changes.append(change)
             self._refresh({key for p in self._records["contact_points"].values() if (key := self._key(p))})
+            self._writes += 1
             return change
 
     def policy_changes(self) -> tuple[PolicyChange, ...]:
@@ -236,14 +240,13 @@ class MemoryStore(ClosesOnExit):
         return {review.address for review in self._reviews.values() if review.waiting}
 
     def _refresh(self, keys: set[str]) -> None:
-        """Give every point holding one of ``keys`` ``revoked`` as the ledger says (a write)."""
+        """Give every point holding one of ``keys`` ``revoked`` as the ledger says."""
         floor = floors(keys, self._ledgers(), self._waiting(), self._policy)
         points = self._records["contact_points"]
         for point in list(points.values()):
             key = self._key(point)
             if key in floor and point.revoked != floor[key]:
                 points[point.key] = attrs.evolve(point, revoked=floor[key])
-        self._writes += 1
 
     def _now(self, updates: Iterable[PointUpdate]) -> list[StoredPoint | None]:
         """The points these updates are for, as they are now."""

@@ -104,8 +104,8 @@ OFF_SPEC = BatchSpec(mode=Mode.STUDENT_MESSENGER_CONTACTS, settings={Reason.GENE
 # Switches nothing.
 IDLE_SPEC = BatchSpec(mode=Mode.STUDENTS, settings={}, as_of=DAY)
 
-CROWDED_DISTRICTS = st.lists(strategies.districts(), min_size=3, max_size=6).map(merge)
-"""Districts merged from a few: their records meet more often, so more specs plan changes."""
+CROWDED_DISTRICTS = st.lists(strategies.districts(), min_size=3, max_size=6).map(merge).map(strategies.as_stored)
+"""Districts merged from a few: their records meet more often, so more specs plan changes (as a store holds them)."""
 
 SPECS = strategies.specs().filter(lambda spec: bool(spec.reasons(Setting.ON) | spec.reasons(Setting.OFF)))
 """Specs that switch something (a spec of nothing but NO_CHANGE plans nothing)."""

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import attrs
 
 from ..changes import Change, ChangeSet
+from ..consent import ConsentEvent, ConsentPolicy
 from ..enums import Method, Reason, Source
+from ..ledger import consent_of_load, floors, ledger_key
 from ..records import ContactPoint, DistrictAssignment, Enrollment, HouseholdMember, Person, Relationship
 from ..snapshot import Snapshot
 from ..store import BatchRecord
@@ -155,3 +158,30 @@ def edit_point(store: StoreLike, stored: ContactPoint, edit: str) -> None:
         store.load(Snapshot(contact_points=[attrs.evolve(current, revoked=True)]))
     else:
         raise ValueError(f"unknown edit {edit!r}")
+
+
+class LedgerOfLoads:
+    """The consent ledger a store builds from loads alone, kept by the core's rules: what the
+    points of a sequence of loads hold as ``revoked`` (consent belongs to the address)."""
+
+    def __init__(self) -> None:
+        self.policy = ConsentPolicy()
+        self.ledgers: dict[str, list[ConsentEvent]] = {}
+
+    def key(self, point: ContactPoint) -> str | None:
+        return ledger_key(point.method, point.address, self.policy.region)
+
+    def load(self, points: Sequence[ContactPoint]) -> None:
+        keys = [self.key(point) for point in points]
+        loaded = consent_of_load(points, keys, self.ledgers, set(), self.policy, at=LOADED_AT, actor="import")
+        for event in loaded.events:
+            self.ledgers.setdefault(event.address, []).append(event)
+
+    def as_stored(self, point: ContactPoint) -> ContactPoint:
+        key = self.key(point)
+        if key is None:
+            return point
+        return attrs.evolve(point, revoked=floors([key], self.ledgers, set(), self.policy)[key])
+
+
+LOADED_AT = datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from ..enums import Method, Reason, Source
 from ..planning import plan
+from ..reasons import ReasonSet
 from ..records import ContactPoint, DistrictAssignment, Enrollment, HouseholdMember, Person, Relationship
 from ..snapshot import Snapshot
 from ..spec import BatchSpec
@@ -39,7 +40,7 @@ from .district import (
     SPEC,
     SPECS,
 )
-from .expected import holding, key_variants, records
+from .expected import LedgerOfLoads, holding, key_variants, records
 
 __all__ = ["LoadingContract"]
 
@@ -274,15 +275,22 @@ class LoadingContract(ContractBase):
         keep_preferences: bool,
     ) -> None:
         expected: dict[str, dict[Any, Any]] = {name: {r.key: r for r in rs} for name, rs in first.collections().items()}
+        ledgers = LedgerOfLoads()
+        ledgers.load(first.contact_points)
         for name, rs in remove.collections().items():
             for r in rs:
                 expected[name].pop(r.key, None)
+        loaded = []
         for name, rs in second.collections().items():
             for r in rs:
                 old = expected[name].get(r.key)
                 if keep_preferences and name == "contact_points" and old is not None:
-                    r = attrs.evolve(old, address=r.address)
+                    r = attrs.evolve(old, address=r.address, revoked=ReasonSet())  # the new address's ledger decides
                 expected[name][r.key] = r
+                if name == "contact_points":
+                    loaded.append(r)
+        ledgers.load(loaded)
+        expected["contact_points"] = {p.key: ledgers.as_stored(p) for p in expected["contact_points"].values()}
         with new_checked_store() as store:
             store.load(first)
             store.load(second, remove=remove, keep_preferences=keep_preferences)

@@ -9,8 +9,10 @@ active, ended and not yet started in about equal measure.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from ..consent import ConsentPolicy
@@ -111,7 +113,12 @@ def districts(draw: st.DrawFn, version: str = "") -> Snapshot:
     )
 
 
-def _as_stored(points: list[ContactPoint]) -> tuple[ContactPoint, ...]:
+def as_stored(district: Snapshot) -> Snapshot:
+    """``district`` as a store with an empty ledger holds it once loaded (see :func:`_as_stored`)."""
+    return attrs.evolve(district, contact_points=_as_stored(district.contact_points))
+
+
+def _as_stored(points: Sequence[ContactPoint]) -> tuple[ContactPoint, ...]:
     """The points as a store with an empty ledger holds them once loaded: consent belongs to the
     address, so every point holding an address revoked at one of them is revoked too."""
     policy = ConsentPolicy()
