@@ -9,7 +9,7 @@ a change to the tables is a new entry at the end.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -17,6 +17,7 @@ from psycopg import sql
 
 from contact_prefs import StoreError
 
+from . import ledgers
 from .url import PostgresUrl
 
 # An open start or end is stored as -infinity or infinity, not NULL: key columns
@@ -103,12 +104,95 @@ CREATE TABLE batch_points (
 """
 
 # revoked: from a flag to the bit mask of the reasons consent is withdrawn for.
+# The consent ledger (contact_prefs.ledger): events and policy changes are appended, never
+# changed (triggers refuse it); times are timestamptz, reason sets masks, enums their values.
+# Each point's address key lives in ledger_keys, indexed, so that "every point holding this
+# address" is one indexed UPDATE; not in a column of contact_points, where its index would
+# cost every commit an index entry per point written (a third of the commit's UPDATE).
+# After this SQL, key_and_record_flags (below) keys every point and makes each revoked
+# flag a REVOKE event, in Python (phonenumbers), in the same transaction.
 VERSION_2 = f"""
 ALTER TABLE contact_points ALTER COLUMN revoked TYPE integer
     USING CASE WHEN revoked THEN {(1 << 8) - 1} ELSE 0 END;
+
+CREATE TABLE ledger_keys (
+    owner_id text NOT NULL,
+    method text NOT NULL,
+    ledger_key text NOT NULL,
+    PRIMARY KEY (owner_id, method)
+);
+CREATE INDEX ledger_keys_by_key ON ledger_keys (ledger_key);
+
+CREATE TABLE consent_events (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- the ledger order
+    address text NOT NULL,
+    action text NOT NULL,
+    reasons integer NOT NULL,
+    channel text NOT NULL,
+    received_at timestamptz NOT NULL,
+    recorded_by text NOT NULL,
+    evidence text NOT NULL,
+    wording text NOT NULL
+);
+CREATE INDEX consent_events_by_address ON consent_events (address, seq);
+
+-- The review queue, in queue order; revoked is NULL while a message waits.
+CREATE TABLE reviews (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    review_id text NOT NULL UNIQUE,
+    address text NOT NULL,
+    message text NOT NULL,
+    channel text NOT NULL,
+    received_at timestamptz NOT NULL,
+    due_on date NOT NULL,
+    resolved_by text,
+    resolved_at timestamptz,
+    revoked boolean,
+    note text NOT NULL
+);
+CREATE INDEX reviews_waiting ON reviews (address) WHERE resolved_by IS NULL;
+
+-- The district's consent policy (one row, ConsentPolicy()'s defaults until one is set),
+-- and every change of it, in order.
+CREATE TABLE consent_policy (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    region text NOT NULL,
+    scope text NOT NULL,
+    exempt integer NOT NULL,
+    holidays date[] NOT NULL
+);
+INSERT INTO consent_policy (region, scope, exempt, holidays) VALUES ('US', 'all', 0, '{{}}');
+CREATE TABLE policy_changes (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    region text NOT NULL,
+    scope text NOT NULL,
+    exempt integer NOT NULL,
+    holidays date[] NOT NULL,
+    actor text NOT NULL,
+    at timestamptz NOT NULL,
+    why text NOT NULL
+);
+
+CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% rows are appended, never changed or deleted', TG_TABLE_NAME;
+END
+$$;
+CREATE TRIGGER consent_events_append_only BEFORE UPDATE OR DELETE ON consent_events
+    FOR EACH ROW EXECUTE FUNCTION refuse_change();
+CREATE TRIGGER consent_events_never_truncated BEFORE TRUNCATE ON consent_events
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
+CREATE TRIGGER policy_changes_append_only BEFORE UPDATE OR DELETE ON policy_changes
+    FOR EACH ROW EXECUTE FUNCTION refuse_change();
+CREATE TRIGGER policy_changes_never_truncated BEFORE TRUNCATE ON policy_changes
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 """
 
 MIGRATIONS: Sequence[str] = (VERSION_1, VERSION_2)
+
+FOLLOW_UPS: Mapping[int, Callable[[psycopg.Cursor[Any]], None]] = {2: ledgers.key_and_record_flags}
+"""What SQL alone cannot migrate, done in Python right after the SQL that reaches the version it is
+keyed on, in the same transaction."""
 
 
 def latest() -> int:
@@ -163,6 +247,9 @@ def _migrate(cursor: psycopg.Cursor[Any], url: PostgresUrl) -> None:
         installed = 0
     for version in range(installed, latest()):
         cursor.execute(MIGRATIONS[version])
+        follow_up = FOLLOW_UPS.get(version + 1)
+        if follow_up is not None:
+            follow_up(cursor)
         cursor.execute("UPDATE meta SET schema_version = %s", [version + 1])
 
 

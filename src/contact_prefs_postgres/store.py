@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,6 +17,7 @@ from contact_prefs import (
     BatchRecord,
     BatchSpec,
     ChangeSet,
+    Method,
     Receipt,
     Snapshot,
     Source,
@@ -24,17 +25,32 @@ from contact_prefs import (
     UnknownBatchError,
 )
 from contact_prefs.changes import count_updates
-from contact_prefs.plain import spec_from_plain, spec_to_plain
+from contact_prefs.consent import ConsentEvent, ConsentPolicy, Review
+from contact_prefs.errors import UnknownReviewError
+from contact_prefs.identifiers import check_actor
+from contact_prefs.ledger import LoadReport, PolicyChange, resolve
+from contact_prefs.plain import METHOD_VALUES, METHODS, spec_from_plain, spec_to_plain
+from contact_prefs.privacy import shown
 from contact_prefs.rules import check_undoable
 from contact_prefs.store import ClosesOnExit
 from contact_prefs.writes import check_commit, undo_writes
 
+from . import ledger_rows, ledgers
 from .history import WriteRow, updates_from_rows, write_rows
-from .schema import advisory_key, prepare, use_schema
+from .loading import points_load
+from .schema import prepare, use_schema
 from .scope import scoped_snapshot
-from .tables import ADDRESS_ONLY, CONTACT_POINTS, TABLES
+from .tables import ADDRESS_AND_CONSENT, CONTACT_POINTS, TABLES
 from .url import PostgresUrl
-from .writes import bump_version, compare_and_set, lock_points, points_now, read_points, record_points
+from .writes import (
+    bump_version,
+    compare_and_set,
+    lock_points,
+    points_now,
+    read_points,
+    record_points,
+    take_ledger_lock,
+)
 
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 
@@ -120,23 +136,45 @@ class PostgresStore(ClosesOnExit):
 
     # -- writing --------------------------------------------------------------
 
-    def load(self, snapshot: Snapshot, *, remove: Snapshot | None = None, keep_preferences: bool = False) -> None:
+    def load(
+        self,
+        snapshot: Snapshot,
+        *,
+        remove: Snapshot | None = None,
+        keep_preferences: bool = False,
+        actor: str = "import",
+    ) -> LoadReport:
+        """Delete the records keyed in ``remove``, upsert every record of ``snapshot``, and record
+        the revocations of points loaded as revoked; every loaded point's ``revoked`` is what
+        :func:`~contact_prefs.ledger.consent_of_load` says, and so is that of every stored point
+        holding an address the load revoked."""
         removed = remove.collections() if remove is not None else {}
+        gone = [(p.owner_id, METHOD_VALUES[p.method]) for p in removed.get(CONTACT_POINTS.name, ())]
         with self._transaction(WRITE) as cursor:
-            # Loads queue behind each other (one upserts what another deletes), not behind commits.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_key("load", self.url.schema)])
-            points = [*removed.get(CONTACT_POINTS.name, ()), *snapshot.contact_points]
-            if points:
-                lock_points(cursor, *CONTACT_POINTS.arrays(points, keys_only=True))
+            # Loads queue behind each other (one upserts what another deletes) and behind consent
+            # writes (the ledgers they read must not change before they write), not behind commits.
+            take_ledger_lock(cursor, self.url.schema)
+            consent = points_load(
+                cursor, snapshot.contact_points, set(gone), keep_preferences=keep_preferences, actor=actor
+            )
+            loaded = [(p.owner_id, METHOD_VALUES[p.method]) for p in consent.points]
+            locked = list(dict.fromkeys([*gone, *loaded, *consent.holders]))
+            if locked:
+                lock_points(cursor, [owner for owner, _ in locked], [method for _, method in locked])
             for table in TABLES:
                 if removed.get(table.name):
                     cursor.execute(table.delete(), table.arrays(removed[table.name], keys_only=True))
+            ledgers.drop_keys(cursor, [owner for owner, _ in gone], [method for _, method in gone])
             for table in TABLES:
-                records = getattr(snapshot, table.name)
+                records = consent.points if table is CONTACT_POINTS else getattr(snapshot, table.name)
                 if records:
-                    updated = ADDRESS_ONLY if keep_preferences and table is CONTACT_POINTS else None
+                    updated = ADDRESS_AND_CONSENT if keep_preferences and table is CONTACT_POINTS else None
                     cursor.execute(table.upsert(updated), table.arrays(records))
+            ledgers.set_keys(cursor, [owner for owner, _ in loaded], [method for _, method in loaded], consent.keys)
+            ledgers.append(cursor, consent.events)
+            ledgers.write_floors(cursor, consent.reached)
             bump_version(cursor)
+        return consent.report
 
     def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
         """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides."""
@@ -176,6 +214,70 @@ class PostgresStore(ClosesOnExit):
         return Receipt(
             batch_id=undo_id, actor=actor, at=at, counts=restored.counts(), applied=len(restored), undoes=batch_id
         )
+
+    # -- consent --------------------------------------------------------------
+
+    def record_consent(
+        self, events: Sequence[ConsentEvent] = (), *, reviews: Sequence[Review] = (), actor: str
+    ) -> None:
+        """Append ``events``, queue ``reviews``, and give the points of their addresses ``revoked`` anew."""
+        check_actor(actor)
+        with self._transaction(WRITE) as cursor:
+            take_ledger_lock(cursor, self.url.schema)
+            ledgers.queue(cursor, reviews)
+            ledgers.append(cursor, events)
+            ledgers.refresh(cursor, {event.address for event in events} | {review.address for review in reviews})
+            bump_version(cursor)
+
+    def resolve_review(self, review_id: str, *, revoked: bool, actor: str, note: str, at: datetime.datetime) -> Review:
+        """Record a reviewer's reading of a waiting message, as :func:`~contact_prefs.ledger.resolve` decides."""
+        with self._transaction(WRITE) as cursor:
+            take_ledger_lock(cursor, self.url.schema)
+            waiting = ledgers.review(cursor, review_id)
+            if waiting is None:
+                raise UnknownReviewError(f"no review {shown(review_id)} in the queue of the store at {self.url}")
+            resolved, event = resolve(waiting, revoked=revoked, actor=actor, note=note, at=at)
+            cursor.execute(ledger_rows.UPDATE_REVIEW, ledger_rows.resolution_row(resolved))
+            ledgers.append(cursor, [] if event is None else [event])
+            ledgers.refresh(cursor, {resolved.address})
+            bump_version(cursor)
+        return resolved
+
+    def ledger(self, address: str) -> tuple[ConsentEvent, ...]:
+        with self._transaction(READ) as cursor:
+            return ledgers.ledger_of(cursor, address)
+
+    def reviews(self) -> tuple[Review, ...]:
+        with self._transaction(READ) as cursor:
+            rows = cursor.execute(f"SELECT {ledger_rows.REVIEW_COLUMNS} FROM reviews ORDER BY seq").fetchall()
+        return tuple(map(ledger_rows.review_from_row, rows))
+
+    def holders(self, address: str) -> tuple[tuple[str, Method], ...]:
+        with self._transaction(READ) as cursor:
+            found = ledgers.holders(cursor, [address])
+        return tuple((owner_id, METHODS[method]) for owner_id, method in sorted(found))  # in Python's order
+
+    def consent_policy(self) -> ConsentPolicy:
+        with self._transaction(READ) as cursor:
+            return ledgers.policy(cursor)
+
+    def set_consent_policy(self, policy: ConsentPolicy, *, actor: str, why: str) -> PolicyChange:
+        """Record the new policy (who, when, why) and give every point ``revoked`` as it says."""
+        with self._transaction(WRITE) as cursor:
+            take_ledger_lock(cursor, self.url.schema)
+            if policy.region != ledgers.policy(cursor).region:  # the keys are the addresses' forms in the region
+                ledgers.key_every_point(cursor, policy.region)
+            cursor.execute(ledger_rows.UPDATE_POLICY, ledger_rows.policy_row(policy))
+            ledgers.refresh_all(cursor)
+            _, at = bump_version(cursor)
+            change = PolicyChange(policy=policy, actor=actor, at=at, why=why)
+            cursor.execute(ledger_rows.INSERT_CHANGE, ledger_rows.change_row(change))
+        return change
+
+    def policy_changes(self) -> tuple[PolicyChange, ...]:
+        with self._transaction(READ) as cursor:
+            rows = cursor.execute(f"SELECT {ledger_rows.CHANGE_COLUMNS} FROM policy_changes ORDER BY seq").fetchall()
+        return tuple(map(ledger_rows.change_from_row, rows))
 
     # -- lifetime -------------------------------------------------------------
 

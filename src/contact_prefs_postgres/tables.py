@@ -218,5 +218,6 @@ CONTACT_POINTS = Table(
 TABLES = (PERSONS, HOUSEHOLD_MEMBERS, ENROLLMENTS, RELATIONSHIPS, ASSIGNMENTS, CONTACT_POINTS)
 """Every record table, in the order of ``RECORD_FIELDS`` (each named after its collection)."""
 
-ADDRESS_ONLY = ("address",)
-"""What a load with ``keep_preferences`` replaces in an existing contact point."""
+ADDRESS_AND_CONSENT = ("address", "revoked")
+"""What a load with ``keep_preferences`` replaces in an existing contact point: its address, and
+``revoked`` as the new address's ledger says."""

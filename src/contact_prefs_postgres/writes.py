@@ -4,9 +4,10 @@ What may be written is decided by the core (:mod:`contact_prefs.writes`); these
 statements only compare each point with the state a row expects and set it.
 
 Locks are always taken in one order, so that the store's own transactions
-never deadlock: the undone batch's row (undo), the load lock (load), contact
-points in key order, and the ``meta`` row last, held only for the instant
-between the bump and the transaction's end.
+never deadlock: the undone batch's row (undo), the ledger lock (loads and
+consent writes, :func:`take_ledger_lock`), contact points in key order, and
+the ``meta`` row last, held only for the instant between the bump and the
+transaction's end.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from contact_prefs.plain import SOURCES
 from contact_prefs.writes import StoredPoint
 
 from .history import WriteRow
+from .schema import advisory_key
 
 CREATE_POINT_WRITES = """
 CREATE TEMP TABLE point_writes (
@@ -76,6 +78,16 @@ SELECT p.enabled, p.source, p.revoked FROM point_writes AS w
 LEFT JOIN contact_points AS p USING (owner_id, method)
 ORDER BY w.position
 """
+
+
+def take_ledger_lock(cursor: psycopg.Cursor[Any], schema: str) -> None:
+    """Queue behind every other load and consent write of the store, until this transaction ends.
+
+    They read the ledgers, the review queue, the policy and the points' keys
+    before they write what follows from them: none may change in between.
+    The key is the one loads always took (``load``), so that every load queues with them.
+    """
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_key("load", schema)])
 
 
 def compare_and_set(cursor: psycopg.Cursor[Any], rows: list[WriteRow], *, again: bool = False) -> bool:
