@@ -132,18 +132,22 @@ def consent_of_load(
             )
             ledger.append(event)
             events.append(event)
-    floor = floors({key for key in keys if key is not None}, extended, waiting, policy)
+    # Most addresses have no event and no review: nothing revoked, without reading an empty ledger.
+    floor = floors({key for key in keys if key in extended or key in waiting}, extended, waiting, policy)
+    none = ReasonSet()
     loaded: list[ContactPoint] = []
     kept_revoked = 0
     for point, key in zip(points, keys, strict=True):
-        revoked = point.revoked if key is None else floor[key]
-        if revoked - point.revoked:
-            kept_revoked += 1
-        loaded.append(point if revoked is point.revoked else attrs.evolve(point, revoked=revoked))
+        revoked = point.revoked if key is None else floor.get(key, none)
+        if revoked is not point.revoked:
+            kept_revoked += bool(revoked - point.revoked)
+            point = attrs.evolve(point, revoked=revoked)
+        loaded.append(point)
+    # A key that is the address as saved may not be normalized (a normalized one seldom is as saved).
     unnormalized = tuple(
         point.key
         for point, key in zip(points, keys, strict=True)
-        if key is not None and address_key(point.method, point.address, policy.region) is None
+        if key is not None and key == point.address.strip() and address_key(point.method, key, policy.region) is None
     )
     report = LoadReport(revocations=len(events), kept_revoked=kept_revoked, unnormalized=unnormalized)
     return ConsentOfLoad(events=tuple(events), points=tuple(loaded), report=report)
