@@ -132,8 +132,8 @@ class BogusRecordsStore:
     inner: MemoryStore
     corruption: str
 
-    def load(self, snapshot: Snapshot, *, remove: Snapshot | None = None, keep_preferences: bool = False) -> None:
-        self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences)
+    def load(self, snapshot: Snapshot, *, remove: Snapshot | None = None, keep_preferences: bool = False) -> Any:
+        return self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences)
 
     def dump(self) -> Snapshot:
         return self._corrupted(self.inner.dump())

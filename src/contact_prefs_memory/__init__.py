@@ -38,6 +38,7 @@ from contact_prefs.errors import ContactPrefsError, UnknownReviewError
 from contact_prefs.hookspecs import RegisterStore
 from contact_prefs.identifiers import check_actor
 from contact_prefs.ledger import LoadReport, PolicyChange, consent_of_load, floors, ledger_key, resolve
+from contact_prefs.privacy import shown
 from contact_prefs.rules import check_undoable
 from contact_prefs.snapshot import RECORD_FIELDS
 from contact_prefs.store import ClosesOnExit
@@ -169,7 +170,8 @@ class MemoryStore(ClosesOnExit):
             check_actor(actor)
             taken = [review.review_id for review in reviews if review.review_id in self._reviews]
             if taken or len({review.review_id for review in reviews}) != len(reviews):
-                raise ContactPrefsError(f"review ids must be new and distinct; taken: {', '.join(taken) or 'none'}")
+                listed = ", ".join(map(shown, taken)) or "none"  # an id may be a number someone pasted
+                raise ContactPrefsError(f"review ids must be new and distinct; taken: {listed}")
             self._events.extend(events)
             self._reviews.update((review.review_id, review) for review in reviews)
             self._refresh({event.address for event in events} | {review.address for review in reviews})
@@ -181,7 +183,7 @@ class MemoryStore(ClosesOnExit):
         """Record a reviewer's reading of a waiting message, as :func:`~contact_prefs.ledger.resolve` decides."""
         with self._locked():
             if review_id not in self._reviews:
-                raise UnknownReviewError(f"no review {review_id!r} in the queue of this store")
+                raise UnknownReviewError(f"no review {shown(review_id)} in the queue of this store")
             resolved, event = resolve(self._reviews[review_id], revoked=revoked, actor=actor, note=note, at=at)
             self._reviews[review_id] = resolved
             self._events.extend(() if event is None else (event,))

@@ -22,19 +22,23 @@ import collections.abc
 import datetime
 import types
 import typing
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import attrs
 
 from ..changes import ChangeSet
+from ..consent import ConsentEvent, ConsentPolicy, Review
 from ..enums import Method, Reason
+from ..ledger import LoadReport, PolicyChange
 from ..records import ContactPoint
 from ..snapshot import Snapshot
 from ..spec import BatchSpec
 from ..store import BatchRecord, Receipt, Store
 
 __all__ = ["CheckedStore", "RawPoint", "RawPointReader", "assert_checked", "mask_of"]
+
+T = TypeVar("T")
 
 
 def _plain(kind: type[Any]) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
@@ -188,18 +192,21 @@ def _name(hint: Any) -> str:
 class CheckedStore:
     """The store under test, its every answer checked on the way out.
 
-    Every snapshot, history record and receipt is built again through the
-    checked constructors (:func:`assert_checked`), and every contact point a
-    snapshot holds must be what the backend's own tables hold
-    (``raw_point``).  :meth:`stored` reads one point's row.  ``inner`` is the
-    store itself; what is not checked here passes through to it.
+    Every snapshot, history record, receipt, load report, consent event,
+    review, policy and policy change is built again through the checked
+    constructors (:func:`assert_checked`), and every contact point a snapshot
+    holds must be what the backend's own tables hold (``raw_point``).
+    :meth:`stored` reads one point's row.  ``inner`` is the store itself; what
+    is not checked here passes through to it.
     """
 
     inner: Store
     raw_point: RawPointReader = attrs.field(repr=False)
 
-    def load(self, snapshot: Snapshot, **options: Any) -> Any:
-        return self.inner.load(snapshot, **options)
+    def load(self, snapshot: Snapshot, **options: Any) -> LoadReport:
+        report = self.inner.load(snapshot, **options)
+        self._checked(report, LoadReport, "load()")
+        return report
 
     def dump(self) -> Snapshot:
         return self._checked_snapshot(self.inner.dump(), "dump()")
@@ -223,6 +230,45 @@ class CheckedStore:
         for index, record in enumerate(history):
             self._checked(record, BatchRecord, f"history()[{index}]")
         return history
+
+    # -- consent ----------------------------------------------------------------
+
+    def record_consent(
+        self, events: Sequence[ConsentEvent] = (), *, reviews: Sequence[Review] = (), actor: str
+    ) -> None:
+        returned = self.inner.record_consent(events, reviews=reviews, actor=actor)  # type: ignore[func-returns-value]
+        assert returned is None, f"record_consent() returned a {type(returned).__name__}, not None"
+
+    def resolve_review(
+        self, review_id: str, *, revoked: bool, actor: str, note: str, at: datetime.datetime
+    ) -> Review:
+        review = self.inner.resolve_review(review_id, revoked=revoked, actor=actor, note=note, at=at)
+        self._checked(review, Review, "resolve_review()")
+        return review
+
+    def ledger(self, address: str) -> tuple[ConsentEvent, ...]:
+        return self._checked_tuple(self.inner.ledger(address), ConsentEvent, "ledger(address)")
+
+    def reviews(self) -> tuple[Review, ...]:
+        return self._checked_tuple(self.inner.reviews(), Review, "reviews()")
+
+    def holders(self, address: str) -> tuple[tuple[str, Method], ...]:
+        holders = self.inner.holders(address)
+        _assert_type(holders, tuple[tuple[str, Method], ...], "holders(address)")
+        return holders
+
+    def consent_policy(self) -> ConsentPolicy:
+        policy = self.inner.consent_policy()
+        self._checked(policy, ConsentPolicy, "consent_policy()")
+        return policy
+
+    def set_consent_policy(self, policy: ConsentPolicy, *, actor: str, why: str) -> PolicyChange:
+        change = self.inner.set_consent_policy(policy, actor=actor, why=why)
+        self._checked(change, PolicyChange, "set_consent_policy()")
+        return change
+
+    def policy_changes(self) -> tuple[PolicyChange, ...]:
+        return self._checked_tuple(self.inner.policy_changes(), PolicyChange, "policy_changes()")
 
     def close(self) -> None:
         self.inner.close()
@@ -261,6 +307,13 @@ class CheckedStore:
     def _checked(value: object, kind: type[Any], where: str) -> None:
         assert type(value) is kind, f"{where} returned a {type(value).__name__}, not a {kind.__name__}"
         assert_checked(value, where)
+
+    @classmethod
+    def _checked_tuple(cls, values: tuple[T, ...], kind: type[T], where: str) -> tuple[T, ...]:
+        assert type(values) is tuple, f"{where} returned a {type(values).__name__}, not a tuple"
+        for index, value in enumerate(values):
+            cls._checked(value, kind, f"{where}[{index}]")
+        return values
 
 
 def _difference(expected: RawPoint, stored: RawPoint | None) -> str:

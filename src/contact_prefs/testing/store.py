@@ -32,7 +32,8 @@ own tables)::
 The contract is split by concern, one mixin each, which a backend may also
 use on their own: :class:`~.lifecycle.LifecycleContract`,
 :class:`~.loading.LoadingContract`, :class:`~.commit.CommitContract`,
-:class:`~.undo.UndoContract` and :class:`~.privacy.PrivacyContract`.
+:class:`~.undo.UndoContract`, :class:`~.privacy.PrivacyContract` and
+:class:`~.consent.ConsentContract`.
 ``DISTRICT`` and ``SPEC`` (a small district and a batch that changes all four
 of its saved points) are there for a backend's own tests too.
 
@@ -44,6 +45,7 @@ from __future__ import annotations
 from .base import EXAMPLES, ContractBase, StoreFactory
 from .checks import CheckedStore, RawPoint, RawPointReader
 from .commit import CommitContract
+from .consent import ConsentContract
 from .district import (
     ADDRESSES,
     CELL,
@@ -94,6 +96,7 @@ __all__ = [
     "TEXT",
     "CheckedStore",
     "CommitContract",
+    "ConsentContract",
     "ContractBase",
     "LifecycleContract",
     "LoadingContract",
@@ -108,7 +111,9 @@ __all__ = [
 ]
 
 
-class StoreContract(LifecycleContract, LoadingContract, CommitContract, UndoContract, PrivacyContract):
+class StoreContract(
+    LifecycleContract, LoadingContract, CommitContract, UndoContract, PrivacyContract, ConsentContract
+):
     """The whole store contract, as tests to mix into a backend's ``Test*`` class.
 
     Override two fixtures, ``new_store`` and ``raw_point`` (see
