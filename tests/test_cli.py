@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from contact_prefs import BatchSpec, Mode, Reason, Source, SpecError, open_store, plan
+from contact_prefs import BatchSpec, Mode, Reason, Snapshot, Source, SpecError, open_store, plan
+from contact_prefs.enums import Method
 from contact_prefs.formats import read_csv
+from contact_prefs.records import ContactPoint, Enrollment, Person
 from contact_prefs.spec import TEXT_REFUSAL
 
 SAMPLE = Path("/work/shared/data/oneroster-sample/LMS-Toolkit")
@@ -257,7 +259,73 @@ def test_apply_records_a_batch_that_show_history_and_undo_agree_on(folder: Path)
     assert undone["undoes"] == batch and undone["actor"] == "bob" and undone["updated"] == applied["updated"]
     assert json.loads(ok(folder, "show", batch, "--format", "json"))["undone_by"] == undone["batch_id"]
     assert "already undone" in fails(folder, "undo", batch, "--actor", "bob", "--yes")
-    assert "Undoes batch " + batch in ok(folder, "show", undone["batch_id"])
+    # An undo reads as what it did: the batch it reverted, and what it switched back.
+    text = ok(folder, "show", undone["batch_id"])
+    assert text.startswith(f"Reverted batch {batch}: Student Messenger Contacts, as of ")
+    assert f"Undo {undone['batch_id']} by bob at " in text
+    assert "Settings:" not in text and "Wrote back: Behavior off " in text and ", Priority off " in text
+    assert f"Switched back: {applied['updated']:,} preferences" in text
+
+
+def test_undo_prints_what_it_wrote_back(folder: Path) -> None:
+    applied = json.loads(ok(folder, "apply", *APPLY, "--actor", "ann", "--yes", "--format", "json", "--details"))
+    behavior = sum(1 for change in applied["changes"] if change["reason"] == "behavior")
+    priority = applied["updated"] - behavior
+    text = ok(folder, "undo", applied["batch_id"], "--actor", "bob", "--yes")
+    assert text.startswith(f"Reverted batch {applied['batch_id']}: ")
+    assert f"Wrote back: Behavior off {behavior:,}, Priority off {priority:,}\n" in text
+    assert "Updated preferences" not in text and "Behavior on" not in text
+    assert text.rstrip().endswith(f"Switched back: {applied['updated']:,} preferences")
+
+
+def test_apply_that_changes_nothing_records_no_batch(folder: Path) -> None:
+    first = json.loads(ok(folder, "apply", *APPLY, "--actor", "ann", "--yes", "--format", "json"))
+    assert first["updated"] > 0 and len(history(folder)) == 2
+    again = run(folder, "apply", *APPLY, "--actor", "ann", "--yes", "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert again.stderr == "contact-prefs: warning: nothing to change: no batch was recorded\n"
+    data = json.loads(again.stdout)
+    assert (data["batch_id"], data["updated"]) == (None, 0)
+    assert len(history(folder)) == 2
+    # The same on a terminal: nothing to confirm.
+    asked = on_terminal(folder, "y", "apply", *APPLY, "--actor", "ann")
+    assert asked.returncode == 0 and "Apply these" not in asked.stderr
+    assert "nothing to change: no batch was recorded" in asked.stderr
+    assert len(history(folder)) == 2
+
+
+def test_undo_that_would_write_nothing_records_nothing(tmp_path: Path) -> None:
+    # A batch that only switched behavior off, at a point whose consent is withdrawn: an undo may not
+    # switch it back on, so it has nothing to write.
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    with open_store(url) as store:
+        store.load(
+            Snapshot(
+                persons=[Person(id="stu-1")],
+                enrollments=[Enrollment(student_id="stu-1", school_id="north", calendar_id="north:2027")],
+                contact_points=[
+                    ContactPoint(
+                        owner_id="stu-1", method=Method.CELL_PHONE, address="(280) 555-0143",
+                        enabled=[Reason.BEHAVIOR], revoked=True,
+                    )
+                ],
+            )
+        )  # fmt: skip
+    args = ("--mode", "students", "--set", "behavior=off", "--actor", "ann", "--yes", "--format", "json")
+    applied = json.loads(ok(tmp_path, "apply", *args, store=url))
+    assert applied["updated"] == 1
+    result = run(tmp_path, "undo", applied["batch_id"], "--actor", "bob", "--yes", store=url)
+    assert result.returncode == 0 and result.stdout == ""
+    assert result.stderr == (
+        f"contact-prefs: warning: batch {applied['batch_id']} only switched off reasons whose consent is "
+        "withdrawn now, so its undo would write nothing: nothing to change: no batch was recorded\n"
+    )
+    assert len(history_of(tmp_path, url)) == 1
+
+
+def history_of(folder: Path, url: str) -> list[dict[str, object]]:
+    data: list[dict[str, object]] = json.loads(ok(folder, "history", "--format", "json", store=url))
+    return data
 
 
 def test_apply_and_undo_need_yes_off_a_terminal(folder: Path) -> None:
@@ -291,7 +359,7 @@ def test_apply_asks_on_a_terminal_and_no_means_no(folder: Path) -> None:
     kept = on_terminal(folder, "", "undo", batch, "--actor", "ann")
     assert "Undo these " in kept.stderr and "Nothing was undone." in kept.stdout
     undone = on_terminal(folder, "yes", "undo", batch, "--actor", "ann")
-    assert undone.returncode == 0 and f"Undoes batch {batch}" in undone.stdout
+    assert undone.returncode == 0 and f"Reverted batch {batch}" in undone.stdout
     assert history(folder)[0]["undoes"] == batch
     assert len(history(folder)) == 3
 

@@ -145,7 +145,7 @@ def test_ctrl_c_after_the_undo_lets_it_finish(
     interrupted_at(monkeypatch, "undo")
     assert main(["--store", url, "undo", batch, "--actor", "ann", "--yes"]) == 0
     out, err = capsys.readouterr()
-    assert f"Undoes batch {batch}" in out and err.endswith(LATE)
+    assert f"Reverted batch {batch}" in out and err.endswith(LATE)
     assert len(batches(url)) == 2
 
 

@@ -40,14 +40,17 @@ from .formats.csv_native import point_lines
 from .formats.oneroster import user_lines
 from .formats.results import BatchResult, describe_scope, history_csv, history_data, history_text, to_json
 from .formats.table import parse_date
-from .identifiers import id_problem
+from .identifiers import check_actor, id_problem
 from .interrupts import CommitPoint, HeldStore, commit_point
 from .ledger import LoadReport
 from .planning import plan
 from .plugins import open_store
 from .privacy import looks_personal, redact_url, scrub, shown, url_secrets
+from .rules import check_undoable
+from .scope import UnknownId, diagnose, reaches_nobody, unknown_scope_ids
 from .spec import TEXT_REFUSAL, BatchSpec, SettingError, reason_setting
-from .store import Receipt, Store
+from .store import BatchRecord, Receipt, Store
+from .undoing import may_write_nothing, undo_writes_nothing
 
 PROG = "contact-prefs"
 DEFAULT_STORE = "sqlite:///contact-prefs.db"
@@ -59,6 +62,7 @@ SHOWN_IDS = 5
 """How many lines of unknown filter ids a warning lists."""
 WITHHELD = "<withheld>"
 BATCH_ID_HELP = "a batch id, or a beginning of it (4 characters or more) that only one batch has"
+NOTHING_RECORDED = "nothing to change: no batch was recorded"
 
 
 class UsageError(ContactPrefsError):
@@ -507,16 +511,41 @@ def _plan(args: argparse.Namespace) -> int:
         _warn_unknown_ids(store, spec, args.filter_file, lines)
         _progress("Planning")
         change_set = plan(spec, store.snapshot(spec))
-    _warn_if_nobody(change_set)
+        _check_scope(store, change_set, args)
     _print(_planned(change_set), args)
     return EXIT_DONE
 
 
-def _warn_if_nobody(change_set: ChangeSet) -> None:
-    """A batch that selects nobody is most often a mistyped school, calendar or date."""
+def _check_scope(store: Store, change_set: ChangeSet, args: argparse.Namespace) -> None:
+    """A batch that reaches nobody is most often a mistyped school, calendar or date: an id no
+    enrollment names is a usage error with the closest known ids; otherwise a warning says which
+    step of the scope came up empty (:mod:`contact_prefs.scope`).
+
+    Checked after planning, and only when the plan reaches nobody: a plan that reaches someone has
+    an enrollment in the school and calendar, so both are known.  Reads the whole district then."""
     spec = change_set.spec
-    if not change_set.recipients and spec.mode is not Mode.CENSUS_STAFF:
-        _warn(f"nobody is in scope: no student is enrolled on {spec.as_of} in {describe_scope(spec)}")
+    unreachable = change_set.skip_counts().get(SkipReason.NO_CONTACT_METHOD, 0)
+    if spec.mode is Mode.CENSUS_STAFF or not reaches_nobody(change_set.recipients, unreachable):
+        return
+    district = store.dump()
+    unknown = unknown_scope_ids(spec, district)
+    if unknown:
+        args.parser.error("; ".join(map(_unknown_id, unknown)))
+    found = diagnose(spec, district, describe_scope(attrs.evolve(spec, filter_ids=None)))
+    if found is not None:
+        _warn(found.message())
+
+
+def _unknown_id(unknown: UnknownId) -> str:
+    """The message of an unknown ``--school`` or ``--calendar``: the value as :func:`shown` quotes it,
+    and the store's closest ids (ids of schools and calendars, not of people)."""
+    what = "school" if unknown.option == "--school" else "calendar"
+    closest = " or ".join(map(repr, unknown.closest))
+    hint = f"did you mean {closest}? " if closest else ""
+    return (
+        f"argument {unknown.option}: {shown(unknown.value)} is not a {what} id in this store "
+        f"({hint}{PROG} info lists the schools and calendars)"
+    )
 
 
 def _apply(args: argparse.Namespace) -> int:
@@ -524,9 +553,12 @@ def _apply(args: argparse.Namespace) -> int:
     spec, lines = _spec(args)
     with _open(args) as opened:
         _warn_unknown_ids(opened, spec, args.filter_file, lines)
+        _progress("Planning")
+        preview = plan(spec, opened.snapshot(spec))
+        _check_scope(opened, preview, args)
+        if not preview:
+            return _nothing_recorded(preview, args)
         if not args.yes:
-            preview = plan(spec, opened.snapshot(spec))
-            _warn_if_nobody(preview)
             _confirming(_planned(preview))
             if not _confirm(f"Apply these {len(preview):,} changes?"):
                 print("Nothing was applied.")
@@ -534,12 +566,39 @@ def _apply(args: argparse.Namespace) -> int:
         _progress("Applying")
         with commit_point() as point:
             try:
-                change_set, receipt = run_batch(HeldStore(opened, point), spec, actor=args.actor)
+                change_set, receipt = _commit(HeldStore(opened, point), preview, actor=args.actor)
             except ConflictError as error:
                 raise ConflictError(error.conflicts, f"planned {TRIES} times, and {error}") from None
-            assert receipt is not None  # run_batch commits unless dry_run
+            if receipt is None:
+                return _nothing_recorded(change_set, args)
             _print(_applied(change_set, receipt), args)
             _finished(point)
+    return EXIT_DONE
+
+
+def _commit(store: Store, planned: ChangeSet, *, actor: str) -> tuple[ChangeSet, Receipt | None]:
+    """Commit the change set shown (or planned, with --yes); on a conflict, which wrote nothing,
+    plan again from a fresh snapshot, as :func:`~contact_prefs.batch.run_batch` does.  A plan that
+    comes out empty is not committed (``None``): an empty batch is never recorded."""
+    check_actor(actor)
+    change_set = planned
+    for attempt in range(1, TRIES + 1):
+        if not change_set:
+            return change_set, None
+        try:
+            return change_set, store.commit(change_set, actor=actor)
+        except ConflictError:
+            if attempt == TRIES:
+                raise
+        change_set = plan(planned.spec, store.snapshot(planned.spec))
+    raise AssertionError("unreachable")
+
+
+def _nothing_recorded(change_set: ChangeSet, args: argparse.Namespace) -> int:
+    """A batch that would write nothing: the plan as the result, and no batch in the history."""
+    _print(_planned(change_set), args)
+    sys.stdout.flush()  # the result first, also when both go to one pipe
+    _warn(NOTHING_RECORDED)
     return EXIT_DONE
 
 
@@ -584,6 +643,13 @@ def _undo(args: argparse.Namespace) -> int:
     _require_terminal_or_yes(args, "undo")
     with _open(args) as opened:
         record = find_batch(opened.history(), args.batch_id, history_of=_shown_url(args))
+        check_undoable(record.batch_id, undoes=record.undoes, undone_by=record.undone_by)
+        if _undo_would_write_nothing(opened, record):
+            why = "changed nothing"
+            if record.changes:
+                why = "only switched off reasons whose consent is withdrawn now"
+            _warn(f"batch {record.batch_id} {why}, so its undo would write nothing: {NOTHING_RECORDED}")
+            return EXIT_DONE
         if not args.yes:
             _confirming(BatchResult.from_record(record))
             if not _confirm(f"Undo these {len(record.changes):,} changes?"):
@@ -608,6 +674,15 @@ def _undo(args: argparse.Namespace) -> int:
                 )
             _finished(point)
     return EXIT_DONE
+
+
+def _undo_would_write_nothing(store: Store, record: BatchRecord) -> bool:
+    """Whether the store's undo of ``record`` would write nothing (:mod:`contact_prefs.undoing`).
+    Reads the whole district, only for a batch that switched nothing on."""
+    if not may_write_nothing(record.changes):
+        return False
+    points = {point.key: point for point in store.dump().contact_points}
+    return undo_writes_nothing(record.changes, points)
 
 
 def _undo_conflict(batch_id: str, error: ConflictError) -> str:

@@ -94,6 +94,8 @@ class BatchResult:
 
     def text(self, *, details: bool) -> str:
         """The results table with what is known around it, as people read it."""
+        if self.undoes:
+            return self._undo_text(details=details)
         spec = self.spec
         lines = []
         if self.batch_id:
@@ -112,6 +114,21 @@ class BatchResult:
         if self.skips is not None:
             lines.append(f"Skipped: {skip_summary(self.skips)}")
         lines.append(f"Portal overwrites: {self.portal_overwrites:,}")
+        if details:
+            lines += ["", changes_text(self.changes)]
+        return "\n".join(lines)
+
+    def _undo_text(self, *, details: bool) -> str:
+        """An undo as what it did: the batch it reverted, what it wrote back, and its counts as switched
+        back (not the reverted batch's settings, which it did the opposite of)."""
+        spec = self.spec
+        reverted = f"{spec.mode.label}, as of {spec.as_of.isoformat()}, {describe_scope(spec)}"
+        lines = [f"Reverted batch {self.undoes}: {reverted}"]
+        if self.batch_id:
+            lines.append(f"Undo {self.batch_id}" + (f" by {self.actor} at {utc(self.at)}" if self.at else ""))
+        lines.append(f"Wrote back: {written_back(self.changes)}")
+        lines += ["", render_table(self.counts), ""]
+        lines.append(f"Switched back: {sum(self.counts.values()):,} preferences")
         if details:
             lines += ["", changes_text(self.changes)]
         return "\n".join(lines)
@@ -156,6 +173,20 @@ def describe_settings(spec: BatchSpec) -> str:
         if on
     ]
     return ", ".join(changed or ["no change"]) + "".join(f"; {flag}" for flag in flags)
+
+
+def written_back(changes: Iterable[Change]) -> str:
+    """What changes wrote, per reason and value: ``Behavior off 449, Food Service on 120``."""
+    written: dict[tuple[Reason, bool], int] = {}
+    for change in changes:
+        written[change.reason, change.after] = written.get((change.reason, change.after), 0) + 1
+    parts = [
+        f"{reason.label} {_on(after)} {written[reason, after]:,}"
+        for reason in Reason
+        for after in (True, False)
+        if (reason, after) in written
+    ]
+    return ", ".join(parts) or "nothing"
 
 
 def change_data(change: Change) -> dict[str, Any]:
