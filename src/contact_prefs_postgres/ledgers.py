@@ -54,10 +54,14 @@ FROM ledger_keys AS k {{join}} {_FLOORS} USING (ledger_key)
 WHERE p.owner_id = k.owner_id AND p.method = k.method AND p.revoked <> coalesce(f.mask, 0)
 """
 
+# Only the keys that changed are written: a nightly import re-sends every point, and most keep their address.
 _SET_KEYS = """
-INSERT INTO ledger_keys (owner_id, method, ledger_key) SELECT * FROM unnest(%b::text[], %b::text[], %b::text[])
+INSERT INTO ledger_keys (owner_id, method, ledger_key)
+SELECT s.owner_id, s.method, s.ledger_key
+FROM unnest(%b::text[], %b::text[], %b::text[]) AS s(owner_id, method, ledger_key)
+LEFT JOIN ledger_keys AS k USING (owner_id, method)
+WHERE k.ledger_key IS DISTINCT FROM s.ledger_key
 ON CONFLICT (owner_id, method) DO UPDATE SET ledger_key = excluded.ledger_key
-WHERE ledger_keys.ledger_key <> excluded.ledger_key
 """
 _DROP_KEYS = """
 DELETE FROM ledger_keys AS t USING unnest(%b::text[], %b::text[]) AS s(owner_id, method)

@@ -3,7 +3,9 @@
 ``MIGRATIONS[n]`` takes a schema from version ``n`` to ``n + 1``; the version
 lives in the one-row ``meta`` table next to the data version, the counter that
 every write transaction bumps.  A migration, once released, is never edited:
-a change to the tables is a new entry at the end.
+a change to the tables is a new entry at the end.  What SQL alone cannot do
+(keying every point's address with ``phonenumbers``) is a Python step in
+``FOLLOW_UPS``, run right after its SQL in the same transaction.
 """
 
 from __future__ import annotations

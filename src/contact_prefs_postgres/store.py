@@ -263,6 +263,7 @@ class PostgresStore(ClosesOnExit):
 
     def set_consent_policy(self, policy: ConsentPolicy, *, actor: str, why: str) -> PolicyChange:
         """Record the new policy (who, when, why) and give every point ``revoked`` as it says."""
+        check_actor(actor)
         with self._transaction(WRITE) as cursor:
             take_ledger_lock(cursor, self.url.schema)
             if policy.region != ledgers.policy(cursor).region:  # the keys are the addresses' forms in the region
