@@ -602,7 +602,7 @@ def test_a_reader_that_stops_early_is_no_error(district: Path) -> None:
 
 def test_help_and_version(tmp_path: Path) -> None:
     assert "Exit codes: 0 done; 1 a conflict" in ok(tmp_path, "--help")
-    for command in ("demo", "plan", "apply", "history", "show", "undo", "import", "export"):
+    for command in ("demo", "info", "plan", "apply", "history", "show", "undo", "import", "export"):
         assert "--store URL" in ok(tmp_path, command, "--help")
     assert ok(tmp_path, "--version").startswith("contact-prefs ")
     assert "required: COMMAND" in fails(tmp_path)
