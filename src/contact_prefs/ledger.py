@@ -133,7 +133,8 @@ def consent_of_load(
             ledger.append(event)
             events.append(event)
     # Most addresses have no event and no review: nothing revoked, without reading an empty ledger.
-    floor = floors({key for key in keys if key in extended or key in waiting}, extended, waiting, policy)
+    held = {key for key in keys if key is not None and (key in extended or key in waiting)}
+    floor = floors(held, extended, waiting, policy)
     none = ReasonSet()
     loaded: list[ContactPoint] = []
     kept_revoked = 0

@@ -1,7 +1,7 @@
 """Whether an undo would write anything, decided before asking the store to undo.  Pure.
 
 An undo writes back what a batch changed, except reasons the batch switched off
-where consent is withdrawn now (:func:`~contact_prefs.rules.restore_within_consent`):
+where consent is withdrawn now (:func:`~contact_prefs.writes.undo_writes`):
 an undo of a batch that only switched reasons off, at points all revoked since,
 has nothing to write, and is not recorded.
 """
@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 
 from .changes import Change, group_by_point
 from .enums import Method
+from .errors import ConflictError
 from .records import ContactPoint
-from .rules import restore_within_consent
+from .writes import StoredPoint, undo_writes
 
 
 def may_write_nothing(changes: Sequence[Change]) -> bool:
@@ -23,14 +24,13 @@ def may_write_nothing(changes: Sequence[Change]) -> bool:
 
 
 def undo_writes_nothing(changes: Sequence[Change], points: Mapping[tuple[str, Method], ContactPoint]) -> bool:
-    """Whether undoing a batch of ``changes`` writes nothing, its points being ``points`` now.
+    """Whether undoing a batch of ``changes`` writes nothing, its points being ``points`` now, as
+    :func:`~contact_prefs.writes.undo_writes` decides.
 
-    ``False`` when a point is gone or no longer as the batch left it: the store's undo decides
-    then (it refuses, as a conflict)."""
-    for update in group_by_point(changes):
-        point = points.get(update.key)
-        if point is None or point.enabled != update.enabled_after:
-            return False
-        if restore_within_consent(update, point.revoked) is not None:
-            return False
-    return True
+    ``False`` when a point is gone or no longer as the batch left it: the store's undo refuses
+    then, as a conflict, and says so."""
+    done = group_by_point(changes)
+    try:
+        return not undo_writes(done, [StoredPoint.of(points.get(update.key)) for update in done])
+    except ConflictError:
+        return False
