@@ -24,6 +24,16 @@ from . import ledgers
 
 Cursor = psycopg.Cursor[Any]
 
+# The keys of the loaded points stored with the same address already.  A key was computed when its
+# address was loaded, in the policy's region (a new region computes every key again): so a nightly
+# import, which re-sends every point, parses only the numbers that changed (50 µs each).
+_KEPT_KEYS = """
+SELECT s.position, k.ledger_key
+FROM unnest(%b::int[], %b::text[], %b::text[], %b::text[]) AS s(position, owner_id, method, address)
+JOIN contact_points AS p USING (owner_id, method)
+JOIN ledger_keys AS k USING (owner_id, method)
+WHERE p.address = s.address
+"""
 _STORED = """
 SELECT p.owner_id, p.method FROM contact_points AS p
 JOIN unnest(%s::text[], %s::text[]) AS s(owner_id, method) USING (owner_id, method)
@@ -62,8 +72,7 @@ def points_load(
     policy = ledgers.policy(cursor)
     if keep_preferences:
         points = _merged(cursor, points, removed)
-    region = policy.region
-    keys = [ledger_key(point.method, point.address, region) for point in points]
+    keys = _keys(cursor, points, policy.region)
     found = ledgers.events_of(cursor, {key for key in keys if key is not None})
     pending = ledgers.waiting(cursor)
     consent = consent_of_load(points, keys, found, pending, policy, at=ledgers.now(cursor), actor=actor)
@@ -78,6 +87,18 @@ def points_load(
         holders=tuple(ledgers.holders(cursor, extended.keys())),
         report=consent.report,
     )
+
+
+def _keys(cursor: Cursor, points: Sequence[ContactPoint], region: str) -> list[str | None]:
+    """The ledger key of each point: as stored for an unchanged address, else computed."""
+    # A NUL cannot reach the server; such a point is refused, by name, when it is written.
+    sent = [(n, p) for n, p in enumerate(points) if "\x00" not in p.address]
+    kept: dict[int, str] = {}
+    if sent:
+        columns = [[n for n, _ in sent], [p.owner_id for _, p in sent]]
+        columns += [[METHOD_VALUES[p.method] for _, p in sent], [p.address for _, p in sent]]
+        kept = dict(cursor.execute(_KEPT_KEYS, columns).fetchall())
+    return [kept.get(n) or ledger_key(point.method, point.address, region) for n, point in enumerate(points)]
 
 
 def _merged(

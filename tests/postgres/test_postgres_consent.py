@@ -38,14 +38,14 @@ from contact_prefs import (
 )
 from contact_prefs.consent import Channel, ConsentAction, ConsentEvent, ConsentPolicy, RevocationScope
 from contact_prefs.errors import UnknownReviewError
-from contact_prefs.ledger import BEFORE_THE_LEDGER, LOADED_AS_REVOKED, floors, new_review
+from contact_prefs.ledger import BEFORE_THE_LEDGER, LOADED_AS_REVOKED, floors, ledger_key, new_review
 from contact_prefs_memory import MemoryStore
 
 psycopg = pytest.importorskip("psycopg")
 
 from psycopg import sql  # noqa: E402  (after the skip: the driver is optional)
 
-from contact_prefs_postgres import ledgers, schema  # noqa: E402
+from contact_prefs_postgres import ledgers, loading, schema  # noqa: E402
 from contact_prefs_postgres.store import PostgresStore  # noqa: E402
 
 UTC = datetime.UTC
@@ -220,6 +220,24 @@ def test_a_point_with_nothing_saved_keeps_what_it_was_loaded_with(store: Postgre
     report = store.load(Snapshot(contact_points=[attrs.evolve(GB_MAIL, revoked=True)]))
     assert report.revocations == 0 and revoked(store)[GB_MAIL.key] == ALL
     assert on(store, "SELECT count(*) FROM {}.consent_events").fetchone() == (0,)
+
+
+def test_a_reload_reads_again_only_the_addresses_that_changed(
+    store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[str] = []
+
+    def counted(method: Method, address: str, region: str) -> str | None:
+        read.append(address)
+        return ledger_key(method, address, region)
+
+    monkeypatch.setattr(loading, "ledger_key", counted)
+    moved = attrs.evolve(GB_CELL, address="280 555 0143")
+    points = [moved if point.key == moved.key else point for point in DISTRICT.contact_points]
+    store.load(attrs.evolve(DISTRICT, contact_points=points))
+    # The others' keys are as stored, their addresses unchanged (a point with nothing saved has no key).
+    assert read == [moved.address, GB_MAIL.address]
+    assert store.holders(NUMBER) == (("ga", Method.CELL_PHONE), moved.key, ("gb", Method.WORK_PHONE), HOME.key)
 
 
 def test_a_removed_point_no_longer_holds_its_address(both: tuple[PostgresStore, MemoryStore]) -> None:
