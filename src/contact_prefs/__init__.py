@@ -27,11 +27,12 @@ from .records import ContactPoint, DistrictAssignment, Enrollment, HouseholdMemb
 from .selection import Selection
 from .snapshot import Snapshot
 from .spec import BatchSpec
-from .store import BatchRecord, Receipt, Store
+from .store import BatchRecord, BatchSummary, Receipt, Store
 
 __all__ = [
     "BatchRecord",
     "BatchSpec",
+    "BatchSummary",
     "Change",
     "ChangeSet",
     "Channel",

@@ -30,7 +30,7 @@ from .enums import Method
 from .ledger import LoadReport, PolicyChange
 from .snapshot import Snapshot
 from .spec import BatchSpec
-from .store import BatchRecord, ClosesOnExit, Receipt, Store
+from .store import BatchRecord, BatchSummary, ClosesOnExit, Receipt, Store
 
 T = TypeVar("T")
 
@@ -156,6 +156,9 @@ class HeldStore(ClosesOnExit):
 
     def history(self) -> tuple[BatchRecord, ...]:
         return self.inner.history()
+
+    def batches(self, *, limit: int | None = None) -> tuple[BatchSummary, ...]:
+        return self.inner.batches(limit=limit)
 
     def close(self) -> None:
         self.inner.close()

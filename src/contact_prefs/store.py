@@ -53,6 +53,35 @@ class BatchRecord:
     undoes: str | None = None
 
 
+@attrs.frozen(kw_only=True)
+class BatchSummary:
+    """One entry of a store's history without its changes, to list batches: a
+    :class:`BatchRecord` whose ``changes`` are told only by their number, ``applied``."""
+
+    batch_id: str
+    actor: str
+    at: datetime.datetime
+    spec: BatchSpec
+    counts: Counts = attrs.field(hash=False)
+    applied: int
+    undone_by: str | None = None
+    undoes: str | None = None
+
+    @classmethod
+    def of(cls, record: BatchRecord) -> BatchSummary:
+        """The summary of ``record``."""
+        return cls(
+            batch_id=record.batch_id,
+            actor=record.actor,
+            at=record.at,
+            spec=record.spec,
+            counts=record.counts,
+            applied=len(record.changes),
+            undone_by=record.undone_by,
+            undoes=record.undoes,
+        )
+
+
 @runtime_checkable
 class Store(Protocol):
     """Where a district's records live.  Open one with :func:`contact_prefs.open_store`.
@@ -89,6 +118,10 @@ class Store(Protocol):
 
     def history(self) -> tuple[BatchRecord, ...]:
         """Every commit and undo, newest first."""
+
+    def batches(self, *, limit: int | None = None) -> tuple[BatchSummary, ...]:
+        """The newest ``limit`` entries of the history (all of them for ``None``), newest first,
+        without their changes: in time that grows with the entries listed, not with their changes."""
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         """Restore every point ``batch_id`` touched, if each is still as the batch left it.

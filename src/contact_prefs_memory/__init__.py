@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import itertools
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,6 +21,7 @@ import contact_prefs
 from contact_prefs import (
     BatchRecord,
     BatchSpec,
+    BatchSummary,
     Change,
     ChangeSet,
     ContactPoint,
@@ -145,6 +147,11 @@ class MemoryStore(ClosesOnExit):
         """Every commit and undo, newest first."""
         with self._locked():
             return tuple(reversed(self._history))
+
+    def batches(self, *, limit: int | None = None) -> tuple[BatchSummary, ...]:
+        """The newest ``limit`` entries of the history, newest first, without their changes."""
+        with self._locked():
+            return tuple(BatchSummary.of(record) for record in itertools.islice(reversed(self._history), limit))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         """Write back what :func:`~contact_prefs.writes.undo_writes` decides for the points ``batch_id`` wrote."""

@@ -7,15 +7,19 @@ changes follow from it, so a batch of 100,000 changes is about 30,000 rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
-from contact_prefs import PointUpdate, ReasonSet, Source
+from contact_prefs import Method, PointUpdate, Reason, ReasonSet, Source
+from contact_prefs.changes import count_changes
 from contact_prefs.plain import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES
 
 WriteRow = tuple[int, str, str, str, int, int, str, list[str] | None, int]
 """A point write: position, owner_id, method, source_before, enabled_before, enabled_after,
 source_after, affects, revoked_before (the columns of the ``point_writes`` table); affects is
 ``None`` when the update affects just its owner, as every update but a household phone's does."""
+
+REASONS = {reason.value: reason for reason in Reason}
 
 PointRow = tuple[str, str, str, int, int, list[str]]
 """A recorded point: owner_id, method, source_before, enabled_before, enabled_after, affects."""
@@ -52,3 +56,16 @@ def updates_from_rows(rows: Iterable[PointRow]) -> tuple[PointUpdate, ...]:
         )
         for owner_id, method, source_before, enabled_before, enabled_after, affects in rows
     )
+
+
+def counts_plain(counts: Mapping[tuple[Method, Reason], int]) -> list[list[Any]]:
+    """A batch's counts as its ``counts`` column holds them: ``[[method, reason, n], ...]``, the non-zero ones."""
+    return [[method.value, reason.value, n] for (method, reason), n in counts.items() if n]
+
+
+def counts_from_plain(plain: Iterable[list[Any]]) -> dict[tuple[Method, Reason], int]:
+    """The counts of a ``counts`` column, every pair present."""
+    counts = count_changes(())  # every pair, at zero
+    for method, reason, n in plain:
+        counts[METHODS[method], REASONS[reason]] = n
+    return counts

@@ -188,6 +188,25 @@ CREATE TRIGGER policy_changes_append_only BEFORE UPDATE OR DELETE ON policy_chan
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER policy_changes_never_truncated BEFORE TRUNCATE ON policy_changes
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
+
+-- Each batch's counts, [[method, reason, n], ...] for the non-zero ones, so that listing batches
+-- reads no batch_points.  Those of the batches recorded so far come from their points: a reason
+-- changed at a point where its bit (1 << i for the i-th reason) differs before and after.
+ALTER TABLE batches ADD COLUMN counts jsonb NOT NULL DEFAULT '[]';
+UPDATE batches SET counts = counted.counts FROM (
+    SELECT batch_id, jsonb_agg(jsonb_build_array(method, reason, n) ORDER BY method, i) AS counts
+    FROM (
+        SELECT p.batch_id, p.method, r.reason, r.i, count(*) AS n
+        FROM batch_points AS p
+        JOIN unnest(ARRAY['emergency', 'attendance', 'behavior', 'staff', 'general', 'food_service',
+                          'priority', 'teacher']) WITH ORDINALITY AS r (reason, i)
+            ON (p.enabled_before # p.enabled_after) & (1 << (r.i::integer - 1)) <> 0
+        GROUP BY p.batch_id, p.method, r.reason, r.i
+    ) AS changed
+    GROUP BY batch_id
+) AS counted
+WHERE batches.batch_id = counted.batch_id;
+ALTER TABLE batches ALTER COLUMN counts DROP DEFAULT;
 """
 
 MIGRATIONS: Sequence[str] = (VERSION_1, VERSION_2)

@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 from contact_prefs import (
     BatchRecord,
     BatchSpec,
+    BatchSummary,
     ChangeSet,
     Method,
     Receipt,
@@ -36,7 +37,7 @@ from contact_prefs.store import ClosesOnExit
 from contact_prefs.writes import check_commit, undo_writes
 
 from . import ledger_rows, ledgers
-from .history import WriteRow, updates_from_rows, write_rows
+from .history import WriteRow, counts_from_plain, counts_plain, updates_from_rows, write_rows
 from .loading import points_load
 from .schema import prepare, use_schema
 from .scope import scoped_snapshot
@@ -134,6 +135,31 @@ class PostgresStore(ClosesOnExit):
             )
         return tuple(records)
 
+    def batches(self, *, limit: int | None = None) -> tuple[BatchSummary, ...]:
+        """The newest ``limit`` entries of the history, newest first: their ``batches`` rows alone."""
+        with self._transaction(READ) as cursor:
+            rows = cursor.execute(
+                "SELECT batch_id, actor, at, spec, counts, undone_by, undoes FROM batches "
+                "ORDER BY version DESC LIMIT %s",
+                [limit],  # LIMIT NULL is no limit
+            ).fetchall()
+        summaries = []
+        for batch_id, actor, at, spec, plain_counts, undone_by, undoes in rows:
+            counts = counts_from_plain(plain_counts)
+            summaries.append(
+                BatchSummary(
+                    batch_id=batch_id,
+                    actor=actor,
+                    at=at.astimezone(datetime.UTC),
+                    spec=spec_from_plain(spec),
+                    counts=counts,
+                    applied=sum(counts.values()),
+                    undone_by=undone_by,
+                    undoes=undoes,
+                )
+            )
+        return tuple(summaries)
+
     # -- writing --------------------------------------------------------------
 
     def load(
@@ -184,7 +210,7 @@ class PostgresStore(ClosesOnExit):
             if not compare_and_set(cursor, rows):
                 writes = check_commit(changeset.updates, points_now(cursor))
                 self._write(cursor, write_rows(writes, lambda update: Source.BATCH), again=True)
-            batch_id, at = self._record(cursor, changeset.spec, actor, recorded=bool(rows), undoes=None)
+            batch_id, at = self._record(cursor, changeset, actor, recorded=bool(rows), undoes=None)
         return Receipt(batch_id=batch_id, actor=actor, at=at, counts=changeset.counts(), applied=len(changeset))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
@@ -209,7 +235,7 @@ class PostgresStore(ClosesOnExit):
             sources = {write.update.key: write.source for write in writes}
             rows = write_rows(restored.updates, lambda update: sources[update.key])
             self._write(cursor, rows)
-            undo_id, at = self._record(cursor, spec, actor, recorded=bool(rows), undoes=batch_id)
+            undo_id, at = self._record(cursor, restored, actor, recorded=bool(rows), undoes=batch_id)
             cursor.execute("UPDATE batches SET undone_by = %s WHERE batch_id = %s", [undo_id, batch_id])
         return Receipt(
             batch_id=undo_id, actor=actor, at=at, counts=restored.counts(), applied=len(restored), undoes=batch_id
@@ -314,14 +340,23 @@ class PostgresStore(ClosesOnExit):
             raise StoreError(f"contact points in the store at {self.url} changed under its locks; nothing was written")
 
     def _record(
-        self, cursor: Cursor, spec: BatchSpec, actor: str, *, recorded: bool, undoes: str | None
+        self, cursor: Cursor, written: ChangeSet, actor: str, *, recorded: bool, undoes: str | None
     ) -> tuple[str, datetime.datetime]:
         """Add the batch just written to the history; its id and time."""
         batch_id = uuid.uuid4().hex
         version, at = bump_version(cursor)
         cursor.execute(
-            "INSERT INTO batches (batch_id, version, actor, at, spec, undoes) VALUES (%s, %s, %s, %s, %s, %s)",
-            [batch_id, version, actor, at, Jsonb(spec_to_plain(spec)), undoes],
+            "INSERT INTO batches (batch_id, version, actor, at, spec, counts, undoes) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [
+                batch_id,
+                version,
+                actor,
+                at,
+                Jsonb(spec_to_plain(written.spec)),
+                Jsonb(counts_plain(written.counts())),
+                undoes,
+            ],
         )
         if recorded:
             record_points(cursor, batch_id)

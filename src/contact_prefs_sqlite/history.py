@@ -14,7 +14,7 @@ import datetime
 import json
 from collections.abc import Iterable, Mapping
 
-from contact_prefs import BatchRecord, BatchSpec, Change, Method, PointUpdate, Reason
+from contact_prefs import BatchRecord, BatchSpec, BatchSummary, Change, Method, PointUpdate, Reason
 from contact_prefs.changes import count_changes
 from contact_prefs.plain import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES, spec_from_plain, spec_to_plain
 
@@ -48,6 +48,21 @@ def counts_from_json(text: str) -> dict[tuple[Method, Reason], int]:
     for method, reason, n in json.loads(text):
         counts[METHODS[method], REASONS[reason]] = n
     return counts
+
+
+def batch_summary(row: Row) -> BatchSummary:
+    """A ``batches`` row (:data:`BATCH_COLUMNS`) as an entry of a list of batches."""
+    _seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by = row
+    return BatchSummary(
+        batch_id=batch_id,
+        actor=actor,
+        at=datetime.datetime.fromisoformat(at),
+        spec=spec_from_json(spec),
+        counts=counts_from_json(counts),
+        applied=applied,
+        undone_by=undone_by,
+        undoes=undoes,
+    )
 
 
 def batch_record(row: Row, changes: tuple[Change, ...]) -> BatchRecord:

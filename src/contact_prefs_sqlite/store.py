@@ -22,6 +22,7 @@ import attrs
 from contact_prefs import (
     BatchRecord,
     BatchSpec,
+    BatchSummary,
     ChangeSet,
     ContactPrefsError,
     Method,
@@ -128,6 +129,15 @@ class SQLiteStore(ClosesOnExit):
                 )
                 for row in batches
             )
+
+    def batches(self, *, limit: int | None = None) -> tuple[BatchSummary, ...]:
+        """The newest ``limit`` entries of the history, newest first: their ``batches`` rows alone."""
+        with self._transaction("read the history of") as connection:
+            rows = connection.execute(
+                f"SELECT {history_rows.BATCH_COLUMNS} FROM batches ORDER BY seq DESC LIMIT ?",
+                (-1 if limit is None else limit,),  # a negative limit is none in SQLite
+            )
+            return tuple(history_rows.batch_summary(row) for row in rows)
 
     # --- writing ----------------------------------------------------------------
 

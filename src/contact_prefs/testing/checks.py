@@ -34,7 +34,7 @@ from ..ledger import LoadReport, PolicyChange
 from ..records import ContactPoint
 from ..snapshot import Snapshot
 from ..spec import BatchSpec
-from ..store import BatchRecord, Receipt, Store
+from ..store import BatchRecord, BatchSummary, Receipt, Store
 
 __all__ = ["CheckedStore", "RawPoint", "RawPointReader", "assert_checked", "mask_of"]
 
@@ -230,6 +230,9 @@ class CheckedStore:
         for index, record in enumerate(history):
             self._checked(record, BatchRecord, f"history()[{index}]")
         return history
+
+    def batches(self, *, limit: int | None = None) -> tuple[BatchSummary, ...]:
+        return self._checked_tuple(self.inner.batches(limit=limit), BatchSummary, f"batches(limit={limit})")
 
     # -- consent ----------------------------------------------------------------
 

@@ -15,13 +15,13 @@ from hypothesis import given
 
 from ..changes import count_changes
 from ..enums import Method, Mode, Reason, Setting, Source
-from ..errors import ConflictError, ContactPrefsError, UnknownBatchError
+from ..errors import ConflictError, ContactPrefsError, StoreError, UnknownBatchError
 from ..planning import plan
 from ..reasons import ReasonSet
 from ..snapshot import Snapshot
 from ..spec import BatchSpec
-from ..store import BatchRecord
-from .base import EXAMPLES, ContractBase
+from ..store import BatchRecord, BatchSummary
+from .base import EXAMPLES, ContractBase, StoreFactory
 from .checks import CheckedStore, RawPoint
 from .district import (
     CROWDED_DISTRICTS,
@@ -87,6 +87,30 @@ class UndoContract(ContractBase):
             assert_utc(record.at)
         assert first_receipt.at <= second_receipt.at
 
+    def test_batches_are_the_history_without_changes_newest_first_up_to_a_limit(self, store: CheckedStore) -> None:
+        assert store.batches() == store.batches(limit=3) == ()
+        store.load(DISTRICT)
+        first = store.commit(plan(OFF_SPEC, store.snapshot(OFF_SPEC)), actor="alice")
+        second = store.commit(plan(SPEC, store.snapshot(SPEC)), actor="bob")
+        undone = store.undo(second.batch_id, actor="carol")
+        history = store.history()
+        assert [record.batch_id for record in history] == [undone.batch_id, second.batch_id, first.batch_id]
+        summaries = tuple(BatchSummary.of(record) for record in history)
+        assert store.batches() == summaries
+        for limit in range(len(history) + 2):
+            assert store.batches(limit=limit) == summaries[:limit]
+        newest, middle, oldest = store.batches()
+        assert (newest.undoes, newest.applied, dict(newest.counts)) == (second.batch_id, undone.applied, undone.counts)
+        assert (middle.undone_by, middle.applied, middle.spec) == (undone.batch_id, second.applied, SPEC)
+        assert (oldest.actor, oldest.applied, dict(oldest.counts)) == ("alice", first.applied, first.counts)
+        assert oldest.applied > 0 and sum(oldest.counts.values()) == oldest.applied
+
+    def test_batches_of_a_closed_store_fail(self, new_store: StoreFactory) -> None:
+        store = new_store()
+        store.close()
+        with pytest.raises(StoreError):
+            store.batches()
+
     @EXAMPLES
     @given(district=CROWDED_DISTRICTS, spec=SPECS)
     def test_any_commit_writes_the_plan_and_undo_restores(
@@ -106,6 +130,7 @@ class UndoContract(ContractBase):
             assert undo.applied == len(restored) <= len(changeset)
             assert dict(undo.counts) == count_changes(restored)
             assert store.history()[0].changes == restored
+            assert store.batches() == tuple(BatchSummary.of(record) for record in store.history())
 
     # -- undo ---------------------------------------------------------------
 
