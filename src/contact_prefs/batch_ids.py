@@ -1,4 +1,4 @@
-"""Finding a batch of the history by its id, or by a beginning of it that people can type.
+"""Finding a batch of the history (or a review of the queue) by its id, or by a beginning of it that people can type.
 
 A batch id is 32 hex digits.  ``find_batch`` takes the whole id or a prefix
 of at least :data:`MIN_PREFIX` characters that exactly one batch has; an
@@ -8,12 +8,15 @@ error (a script whose id variable came out empty must not undo something).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from .errors import ContactPrefsError, UnknownBatchError
 from .identifiers import id_problem
 from .privacy import shown
 from .store import BatchRecord
+
+T = TypeVar("T")
 
 MIN_PREFIX = 4
 SHOWN_MATCHES = 5
@@ -42,20 +45,45 @@ def find_batch(records: Sequence[BatchRecord], text: str, *, history_of: str = "
     problem = batch_id_problem(text)
     if problem:
         raise BatchIdError(problem)
-    for record in records:
-        if record.batch_id == text:
-            return record
+    return find_by_prefix(
+        records,
+        text,
+        id_of=lambda record: record.batch_id,
+        kind="batch",
+        ambiguous=BatchIdError,
+        unknown=UnknownBatchError(
+            f"no batch {shown(text)} in the history of {history_of} (contact-prefs history lists them)"
+        ),
+    )
+
+
+def find_by_prefix(
+    items: Sequence[T],
+    text: str,
+    *,
+    id_of: Callable[[T], str],
+    kind: str,
+    ambiguous: type[ContactPrefsError],
+    unknown: ContactPrefsError,
+) -> T:
+    """The item whose id is ``text``, or the only one whose id begins with ``text`` (at least
+    :data:`MIN_PREFIX` characters); ``ambiguous`` for too short a prefix or one that several
+    ids share, ``unknown`` when none has it.  ``kind`` names the ids in messages ("batch")."""
+    for item in items:
+        if id_of(item) == text:
+            return item
     if len(text) < MIN_PREFIX:
-        raise BatchIdError(
-            f"the batch id {shown(text)} is too short: give at least {MIN_PREFIX} characters of it, or all of it"
+        raise ambiguous(
+            f"the {kind} id {shown(text)} is too short: give at least {MIN_PREFIX} characters of it, or all of it"
         )
-    matches = [record for record in records if record.batch_id.startswith(text)]
+    matches = [item for item in items if id_of(item).startswith(text)]
     if len(matches) > 1:
-        listed = ", ".join(record.batch_id for record in matches[:SHOWN_MATCHES])
+        listed = ", ".join(id_of(item) for item in matches[:SHOWN_MATCHES])
         more = ", ..." if len(matches) > SHOWN_MATCHES else ""
-        raise BatchIdError(
-            f"the batch id {shown(text)} is the beginning of {len(matches)} batch ids ({listed}{more}): give more of it"
+        raise ambiguous(
+            f"the {kind} id {shown(text)} is the beginning of {len(matches)} {kind} ids ({listed}{more}): "
+            "give more of it"
         )
     if matches:
         return matches[0]
-    raise UnknownBatchError(f"no batch {shown(text)} in the history of {history_of} (contact-prefs history lists them)")
+    raise unknown

@@ -27,6 +27,7 @@ import attrs
 import phonenumbers
 
 from .addresses import typed_address_key
+from .batch_ids import find_by_prefix
 from .cli import EXIT_DONE, UsageError, _actor, _date, _finished, _open, _warn
 from .consent import ConsentAction, ConsentEvent, ConsentPolicy, Review, RevocationScope, reading_of, revoked_reasons
 from .enums import Reason
@@ -43,9 +44,6 @@ from .reasons import ReasonSet
 
 EXIT_OVERDUE = 1
 """``consent inbox``: a message waits past its due date."""
-MIN_PREFIX = 4
-"""A review id may be given by a beginning of it this long or longer, that only one review has."""
-SHOWN_MATCHES = 5
 NONE = "none"
 """The value that empties a list setting of the policy (``--exempt none``, ``--holiday none``)."""
 
@@ -411,24 +409,14 @@ def _listed(args: argparse.Namespace, option: str, values: Sequence[Any]) -> lis
 
 
 def find_review(reviews: Sequence[Review], text: str) -> Review:
-    """The review whose id is ``text``, or the only one whose id begins with ``text`` (at least
-    :data:`MIN_PREFIX` characters), as :func:`contact_prefs.batch_ids.find_batch` finds a batch."""
-    for review in reviews:
-        if review.review_id == text:
-            return review
-    if len(text) < MIN_PREFIX:
-        raise UsageError(
-            f"the review id {shown(text)} is too short: give at least {MIN_PREFIX} characters of it, or all of it"
-        )
-    matches = [review for review in reviews if review.review_id.startswith(text)]
-    if len(matches) > 1:
-        listed = ", ".join(review.review_id for review in matches[:SHOWN_MATCHES])
-        more = ", ..." if len(matches) > SHOWN_MATCHES else ""
-        raise UsageError(
-            f"the review id {shown(text)} is the beginning of {len(matches)} review ids ({listed}{more}): "
-            "give more of it"
-        )
-    if matches:
-        return matches[0]
-    raise UnknownReviewError(f"no review {shown(text)} in the queue (contact-prefs consent inbox lists them)")
+    """The review whose id is ``text``, or the only one whose id begins with ``text``, as
+    :func:`contact_prefs.batch_ids.find_batch` finds a batch."""
+    return find_by_prefix(
+        reviews,
+        text,
+        id_of=lambda review: review.review_id,
+        kind="review",
+        ambiguous=UsageError,
+        unknown=UnknownReviewError(f"no review {shown(text)} in the queue (contact-prefs consent inbox lists them)"),
+    )
 
