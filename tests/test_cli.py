@@ -267,6 +267,19 @@ def test_apply_records_a_batch_that_show_history_and_undo_agree_on(folder: Path)
     assert f"Switched back: {applied['updated']:,} preferences" in text
 
 
+def test_history_limit_lists_the_newest_batches(folder: Path) -> None:
+    applied = json.loads(ok(folder, "apply", *APPLY, "--actor", "ann", "--yes", "--format", "json"))
+    undone = json.loads(ok(folder, "undo", applied["batch_id"], "--actor", "bob", "--yes", "--format", "json"))
+    every = history(folder)
+    assert [entry["batch_id"] for entry in every[:2]] == [undone["batch_id"], applied["batch_id"]]
+    assert len(every) == 3 and every[0]["updated"] == every[1]["updated"] == applied["updated"]
+    for limit in (0, 1, 2, 3, 4):
+        assert json.loads(ok(folder, "history", "--limit", str(limit), "--format", "json")) == every[:limit]
+    table = ok(folder, "history", "--limit", "1").splitlines()
+    assert len(table) == 3 and table[2].startswith(undone["batch_id"]) and "undoes " in table[2]
+    assert "--limit: 'ten' is not a whole number of zero or more" in fails(folder, "history", "--limit", "ten")
+
+
 def test_undo_prints_what_it_wrote_back(folder: Path) -> None:
     applied = json.loads(ok(folder, "apply", *APPLY, "--actor", "ann", "--yes", "--format", "json", "--details"))
     behavior = sum(1 for change in applied["changes"] if change["reason"] == "behavior")

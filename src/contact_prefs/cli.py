@@ -280,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "apply":
             _confirmation(sub)
 
-    command("history", _history, "list the applied batches and undos, newest first", output)
+    listing = command("history", _history, "list the applied batches and undos, newest first", output)
+    listing.add_argument("--limit", type=_count, metavar="N", help="list only the newest N (default: every one)")
     show = command("show", _show, "show one batch of the history", output, details)
     show.add_argument(
         "batch_id", type=_batch_id, metavar="BATCH_ID", help=BATCH_ID_HELP
@@ -625,7 +626,7 @@ def _confirm(question: str) -> bool:
 
 def _history(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        records = store.history()
+        records = store.batches(limit=args.limit)
     if args.format == "json":
         print(to_json([history_data(record) for record in records]))
     elif args.format == "csv":

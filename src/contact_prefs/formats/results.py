@@ -20,7 +20,7 @@ from ..changes import Change
 from ..enums import Method, Mode, Reason, Setting, SkipReason, Source
 from ..render import render_table, skip_summary
 from ..spec import BatchSpec
-from ..store import BatchRecord, Counts
+from ..store import BatchRecord, BatchSummary, Counts
 
 NO_CHANGE = Setting.NO_CHANGE
 
@@ -237,20 +237,20 @@ def _on(value: bool) -> str:
     return "on" if value else "off"
 
 
-def history_data(record: BatchRecord) -> dict[str, Any]:
+def history_data(record: BatchSummary) -> dict[str, Any]:
     return {
         "batch_id": record.batch_id,
         "at": record.at.isoformat(),
         "actor": record.actor,
         "mode": record.spec.mode.value,
         "as_of": record.spec.as_of.isoformat(),
-        "updated": len(record.changes),
+        "updated": record.applied,
         "undoes": record.undoes,
         "undone_by": record.undone_by,
     }
 
 
-def history_text(records: Sequence[BatchRecord]) -> str:
+def history_text(records: Sequence[BatchSummary]) -> str:
     if not records:
         return "No batches yet."
     rows: list[Sequence[str]] = [("Batch", "At (UTC)", "Actor", "Mode", "As of", "Updated", "Note")]
@@ -265,14 +265,14 @@ def history_text(records: Sequence[BatchRecord]) -> str:
                 record.actor,
                 record.spec.mode.label,
                 record.spec.as_of.isoformat(),
-                f"{len(record.changes):,}",
+                f"{record.applied:,}",
                 note,
             )
         )
     return aligned(rows)
 
 
-def history_csv(records: Iterable[BatchRecord]) -> str:
+def history_csv(records: Iterable[BatchSummary]) -> str:
     return to_csv(HISTORY_COLUMNS, ([_csv_cell(history_data(r)[c]) for c in HISTORY_COLUMNS] for r in records))
 
 
