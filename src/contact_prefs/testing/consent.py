@@ -39,7 +39,7 @@ from ..store import BatchRecord
 from . import strategies
 from .base import EXAMPLES, ContractBase
 from .checks import CheckedStore, mask_of
-from .consent_data import ADDRESS_KEYS, MESSAGES, consent_events, consent_policies
+from .consent_data import ADDRESS_KEYS, MESSAGES, consent_events, consent_policies, undated
 from .district import DAY
 from .expected import assert_utc, changes_at, point, records, touched
 
@@ -527,7 +527,7 @@ class ConsentContract(ContractBase):
     ) -> None:
         keys = [loaded_key(p) for p in generated.contact_points]
         loaded = consent_of_load(generated.contact_points, keys, {}, set(), ConsentPolicy(), at=AT, actor="sis")
-        expected = {key: [_undated(e) for e in loaded.events if e.address == key] for key in ADDRESS_KEYS}
+        expected = {key: [undated(e) for e in loaded.events if e.address == key] for key in ADDRESS_KEYS}
         queued = [
             review(f"r{n}", key, message=data.draw(MESSAGES, label="message")) for n, key in enumerate(waiting)
         ]
@@ -543,8 +543,8 @@ class ConsentContract(ContractBase):
             store.record_consent(reviews=queued, actor="feed")
             assert store.reviews() == tuple(queued)
             ledgers = {key: store.ledger(key) for key in ADDRESS_KEYS}
-            assert {key: [_undated(e) for e in ledger] for key, ledger in ledgers.items()} == {
-                key: [_undated(e) for e in events] for key, events in expected.items()
+            assert {key: [undated(e) for e in ledger] for key, ledger in ledgers.items()} == {
+                key: [undated(e) for e in events] for key, events in expected.items()
             }
             floor = floors(ADDRESS_KEYS, ledgers, set(waiting), policy)
             for stored in store.dump().contact_points:
@@ -554,11 +554,6 @@ class ConsentContract(ContractBase):
             for key in ADDRESS_KEYS:
                 holding = sorted((p.key for p in generated.contact_points if loaded_key(p) == key), key=_order)
                 assert store.holders(key) == tuple(holding)
-
-
-def _undated(event: ConsentEvent) -> ConsentEvent:
-    """``event`` with the time of a load's revocation left out: a store dates it when it loads."""
-    return attrs.evolve(event, received_at=AT) if event.evidence == LOADED_AS_REVOKED else event
 
 
 def _order(key: tuple[str, Method]) -> tuple[str, str]:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime
 
+import attrs
 from hypothesis import strategies as st
 
 from ..addresses import DEFAULT_REGION
 from ..consent import Channel, ConsentAction, ConsentEvent, ConsentPolicy, RevocationScope
 from ..enums import Method, Reason
-from ..ledger import ledger_key
+from ..ledger import LOADED_AS_REVOKED, ledger_key
 from ..reasons import ReasonSet
 from . import strategies
 
@@ -32,6 +33,7 @@ __all__ = [
     "consent_events",
     "consent_policies",
     "covered_reasons",
+    "undated",
 ]
 
 UNHELD_KEY = "nobody@example.org"
@@ -97,3 +99,12 @@ def consent_policies(draw: st.DrawFn) -> ConsentPolicy:
     exempt = draw(st.sampled_from([ReasonSet(), ReasonSet({Reason.EMERGENCY})]) | strategies.reason_sets)
     holidays = draw(st.frozensets(st.sampled_from([datetime.date(2026, 12, 24), datetime.date(2026, 12, 25)])))
     return ConsentPolicy(scope=draw(st.sampled_from(RevocationScope)), exempt=exempt, holidays=holidays)
+
+
+LOADED_AT = datetime.datetime(2026, 11, 30, tzinfo=_UTC)
+
+
+def undated(event: ConsentEvent) -> ConsentEvent:
+    """``event`` without the time of a load's revocation (a store dates it when it loads), to compare
+    ledgers of stores that loaded at different moments; any other event as it is."""
+    return attrs.evolve(event, received_at=LOADED_AT) if event.evidence == LOADED_AS_REVOKED else event

@@ -33,14 +33,17 @@ from contact_prefs_memory import MemoryStore
 
 from ..batch import run_batch
 from ..changes import ChangeSet
+from ..consent import Channel, ConsentEvent, Review
 from ..enums import Method, Source
 from ..errors import ConflictError, ContactPrefsError
+from ..ledger import LoadReport, PolicyChange, floors, ledger_key, new_review
 from ..planning import plan
 from ..records import ContactPoint
 from ..snapshot import Snapshot, merge
 from ..spec import BatchSpec
 from ..store import BatchRecord, Receipt, Store
 from . import strategies
+from .consent_data import ADDRESS_KEYS, KEYS, MESSAGES, MOMENTS, consent_events, consent_policies, undated
 from .district import SPECS
 from .expected import records
 
@@ -74,18 +77,34 @@ def _key(key: tuple[str, Method]) -> str:
     return f"{key[1].value} of {key[0]!r}"
 
 
+def _address(key: str) -> str:
+    """An address key for a note: its place among the generated keys, never the address."""
+    return f"address #{ADDRESS_KEYS.index(key)}" if key in ADDRESS_KEYS else "a moved address"
+
+
+def _event(event: ConsentEvent) -> str:
+    """An event for a note: what it does, to which reasons, of which address, when."""
+    at = f"{event.received_at:%Y-%m-%d %H:%M%z}"
+    return f"{event.action.value} mask {event.reasons.mask} of {_address(event.address)} at {at}"
+
+
 def _without_basis(changeset: ChangeSet) -> tuple[Any, ...]:
     """What two stores planning one spec over the same records must agree on."""
     return (changeset.spec, changeset.updates, changeset.skips, changeset.recipients)
 
 
 class StoreStateMachine(RuleBasedStateMachine):
-    """Loads, portal edits, plans, commits, batches and undos on a backend and on :class:`MemoryStore`.
+    """Loads, portal edits, plans, commits, batches, undos and consent on a backend and on :class:`MemoryStore`.
 
-    After every step both stores must hold the same records, and every
-    operation must end the same way in both: the same change set (but its
-    ``basis``), the same receipt (but its id and time), the same error class
-    and conflicts, and the same history (ids mapped, times ignored).
+    After every step both stores must hold the same records, ledgers, review
+    queue and consent policy, and every operation must end the same way in
+    both: the same change set (but its ``basis``), the same receipt (but its
+    id and time), the same load report, resolved review and policy change (but
+    its time), the same error class and conflicts, and the same history (ids
+    mapped, times ignored).  The consent rules hold of the tested store after
+    every step: every point holding an address is revoked exactly as its
+    ledger says (:func:`~contact_prefs.ledger.floors`), no batch or undo
+    switches on a reason revoked at that moment, and ledgers only grow.
 
     Subclasses implement :meth:`make_store`, which returns a fresh, empty,
     open store; the machine closes it in :meth:`teardown` (extend it to
@@ -108,6 +127,8 @@ class StoreStateMachine(RuleBasedStateMachine):
         self.reference = MemoryStore()
         self.ids: dict[str, str] = {}  # the tested store's batch ids -> the reference's
         self.planned: list[Planned] = []  # what the plans bundle holds, for the preconditions
+        self.ledgers: dict[str, tuple[ConsentEvent, ...]] = {}  # the tested store's, as last seen
+        self.queued = 0  # review ids given out
 
     def make_store(self) -> Store:
         """A fresh, empty, open store of the backend under test."""
@@ -122,7 +143,7 @@ class StoreStateMachine(RuleBasedStateMachine):
     @initialize(district=st.lists(strategies.districts(), min_size=4, max_size=8).map(merge))
     def start_with(self, district: Snapshot) -> None:
         note(f"start with {len(district)} records, {len(district.contact_points)} of them contact points")
-        self._both(lambda store: store.load(district))
+        self._load(lambda store: store.load(district))
 
     @rule(
         district=strategies.districts(),
@@ -132,7 +153,7 @@ class StoreStateMachine(RuleBasedStateMachine):
     def load(self, district: Snapshot, remove: Snapshot | None, keep_preferences: bool) -> None:
         removed = 0 if remove is None else len(remove)
         note(f"load {len(district)} records after removing {removed}, keep_preferences={keep_preferences}")
-        self._both(lambda store: store.load(district, remove=remove, keep_preferences=keep_preferences))
+        self._load(lambda store: store.load(district, remove=remove, keep_preferences=keep_preferences))
 
     @precondition(lambda self: bool(self.reference.dump().contact_points))
     @rule(data=st.data())
@@ -147,7 +168,7 @@ class StoreStateMachine(RuleBasedStateMachine):
             revoked=data.draw(st.booleans(), label="revoked"),
         )
         note(f"portal edit at {_key(edited.key)}: enabled mask {edited.enabled.mask}, revoked={edited.revoked}")
-        self._both(lambda store: store.load(Snapshot(contact_points=[edited])))
+        self._load(lambda store: store.load(Snapshot(contact_points=[edited])))
 
     @precondition(lambda self: bool(self._waiting_points()))
     @rule(data=st.data(), edit=st.sampled_from(["portal", "withdraw consent", "remove", "readdress"]))
@@ -156,7 +177,7 @@ class StoreStateMachine(RuleBasedStateMachine):
         target: ContactPoint = data.draw(st.sampled_from(self._waiting_points()), label="target")
         note(f"{edit} at {_key(target.key)}, which a waiting plan writes")
         if edit == "remove":
-            self._both(lambda store: store.load(Snapshot(), remove=Snapshot(contact_points=[target])))
+            self._load(lambda store: store.load(Snapshot(), remove=Snapshot(contact_points=[target])))
         else:
             if edit == "readdress":  # a roster import: the address changes, which is no conflict
                 changed = attrs.evolve(target, address=target.address + "0")
@@ -165,7 +186,7 @@ class StoreStateMachine(RuleBasedStateMachine):
             else:
                 changed = attrs.evolve(target, enabled=data.draw(strategies.reason_sets), source=Source.PORTAL)
             keep = edit == "readdress"
-            self._both(lambda store: store.load(Snapshot(contact_points=[changed]), keep_preferences=keep))
+            self._load(lambda store: store.load(Snapshot(contact_points=[changed]), keep_preferences=keep))
 
     # -- batches ------------------------------------------------------------
 
@@ -183,14 +204,16 @@ class StoreStateMachine(RuleBasedStateMachine):
     def commit_planned(self, planned: Planned, actor: str) -> Any:
         """Commit a plan, perhaps stale: then both stores must refuse it alike."""
         note(f"commit a waiting plan of {len(planned.reference.updates)} points as {actor!r}")
-        outcome = self._both(
-            lambda store: store.commit(planned.tested if store is self.tested else planned.reference, actor=actor)
+        outcome = self._within_consent(
+            lambda: self._both(
+                lambda store: store.commit(planned.tested if store is self.tested else planned.reference, actor=actor)
+            )
         )
         return self._batch(outcome)
 
     @rule(target=batches, spec=SPECS, actor=ACTORS, dry_run=st.booleans())
     def run_whole_batch(self, spec: BatchSpec, actor: str, dry_run: bool) -> Any:
-        tested = run_batch(self.tested, spec, actor=actor, dry_run=dry_run)
+        tested = self._within_consent(lambda: run_batch(self.tested, spec, actor=actor, dry_run=dry_run))
         reference = run_batch(self.reference, spec, actor=actor, dry_run=dry_run)
         assert _without_basis(tested[0]) == _without_basis(reference[0])
         note(f"run_batch {spec.mode.value} as {actor!r}, dry_run={dry_run}: {len(reference[0])} changes planned")
@@ -204,7 +227,8 @@ class StoreStateMachine(RuleBasedStateMachine):
     def commit_and_undo(self, spec: BatchSpec, actor: str) -> Any:
         """Take a batch back at once, before anything else touches its points."""
         note(f"run_batch {spec.mode.value} as {actor!r}, then undo it")
-        done = self._batch(self._both(lambda store: run_batch(store, spec, actor=actor)[1]))
+        outcome = self._within_consent(lambda: self._both(lambda store: run_batch(store, spec, actor=actor)[1]))
+        done = self._batch(outcome)
         if not isinstance(done, Batch):
             return multiple()
         return self.undo(done, actor)
@@ -213,10 +237,76 @@ class StoreStateMachine(RuleBasedStateMachine):
     def undo(self, batch: Batch, actor: str) -> Any:
         """Undo any batch: one already undone, or an undo itself, must fail alike."""
         note(f"undo batch {batch.tested} as {actor!r}")
-        outcome = self._both(
-            lambda store: store.undo(batch.tested if store is self.tested else batch.reference, actor=actor)
+        outcome = self._within_consent(
+            lambda: self._both(
+                lambda store: store.undo(batch.tested if store is self.tested else batch.reference, actor=actor)
+            )
         )
         return self._batch(outcome)
+
+    # -- consent --------------------------------------------------------------
+
+    @rule(events=st.lists(consent_events(), min_size=1, max_size=3), actor=ACTORS)
+    def record_events(self, events: list[ConsentEvent], actor: str) -> None:
+        """Revocations and grants from any channel, of addresses the points hold (and one they do not)."""
+        note(f"record {', '.join(map(_event, events))} as {actor!r}")
+        self._consent(lambda store: store.record_consent(events, actor=actor))
+
+    @rule(
+        key=KEYS,
+        message=MESSAGES,
+        channel=st.sampled_from(Channel),
+        received_at=MOMENTS,
+        events=st.lists(consent_events(), max_size=2),
+        taken=st.booleans(),
+    )
+    def queue_review(
+        self, key: str, message: str, channel: Channel, received_at: Any, events: list[ConsentEvent], taken: bool
+    ) -> None:
+        """A message for a person to read (perhaps with events); an id already queued is refused by both."""
+        queue = self.reference.reviews()
+        if taken and queue:
+            review_id = queue[-1].review_id
+        else:
+            review_id, self.queued = f"r{self.queued}", self.queued + 1
+        review = new_review(
+            review_id,
+            address=key,
+            message=message,
+            channel=channel,
+            received_at=received_at,
+            policy=self.reference.consent_policy(),
+        )
+        note(f"queue review {review_id} from {_address(key)}, with {', '.join(map(_event, events)) or 'no events'}")
+        self._consent(lambda store: store.record_consent(events, reviews=[review], actor="vendor-feed"))
+
+    @precondition(lambda self: bool(self.reference.reviews()))
+    @rule(data=st.data(), revoked=st.booleans(), at=MOMENTS, actor=ACTORS)
+    def resolve(self, data: st.DataObject, revoked: bool, at: Any, actor: str) -> None:
+        """Resolve a review: a waiting one, or one resolved already or unknown, which both must refuse alike."""
+        ids = [review.review_id for review in self.reference.reviews()]
+        waiting = [review.review_id for review in self.reference.reviews() if review.waiting]
+        review_id = data.draw(st.sampled_from(waiting) if waiting else st.sampled_from([*ids, "unknown"]))
+        if data.draw(st.integers(0, 9), label="pick another") == 0:
+            review_id = data.draw(st.sampled_from([*ids, "unknown"]), label="review id")
+        note(f"resolve review {review_id} as revoked={revoked} by {actor!r}")
+        outcome = self._consent(
+            lambda store: store.resolve_review(review_id, revoked=revoked, actor=actor, note="read", at=at)
+        )
+        if outcome is not None:
+            tested, reference = outcome
+            assert isinstance(tested, Review) and tested == reference
+
+    @rule(policy=consent_policies(), actor=ACTORS)
+    def set_policy(self, policy: Any, actor: str) -> None:
+        """The district changes its exemption, scope or holidays: every point is derived anew."""
+        note(f"set the policy: scope {policy.scope.value}, exempt mask {policy.exempt.mask} by {actor!r}")
+        outcome = self._consent(lambda store: store.set_consent_policy(policy, actor=actor, why="board decision"))
+        if outcome is not None:
+            tested, reference = outcome
+            assert isinstance(tested, PolicyChange)
+            assert tested.at.utcoffset() == datetime.timedelta(0)
+            assert attrs.evolve(tested, at=reference.at) == reference
 
     # -- what must hold after every step ------------------------------------
 
@@ -236,6 +326,42 @@ class StoreStateMachine(RuleBasedStateMachine):
     @invariant()
     def version_is_stable_between_writes(self) -> None:
         assert self.tested.dump().version == self.tested.dump().version
+
+    @invariant()
+    def same_consent(self) -> None:
+        """The same ledgers (a load's revocations dated by each store), holders, queue and policy."""
+        for key in self._keys():
+            tested, reference = self.tested.ledger(key), self.reference.ledger(key)
+            assert [undated(e) for e in tested] == [undated(e) for e in reference], f"the ledger of {_address(key)}"
+            assert self.tested.holders(key) == self.reference.holders(key), f"the holders of {_address(key)}"
+        assert self.tested.reviews() == self.reference.reviews()
+        assert self.tested.consent_policy() == self.reference.consent_policy()
+        tested_changes, reference_changes = self.tested.policy_changes(), self.reference.policy_changes()
+        assert [attrs.evolve(c, at=r.at) for c, r in zip(tested_changes, reference_changes, strict=True)] == list(
+            reference_changes
+        )
+
+    @invariant()
+    def every_point_is_revoked_as_its_ledger_says(self) -> None:
+        """No point holding an address is less (or more) revoked than its ledger, the queue and the policy say."""
+        policy = self.tested.consent_policy()
+        waiting = {review.address for review in self.tested.reviews() if review.waiting}
+        points = self.tested.dump().contact_points
+        keys = {point.key: ledger_key(point.method, point.address, policy.region) for point in points}
+        held = {key for key in keys.values() if key is not None}
+        floor = floors(held, {key: self.tested.ledger(key) for key in held}, waiting, policy)
+        for point in points:
+            key = keys[point.key]
+            if key is not None:
+                assert point.revoked == floor[key], f"revoked at {_key(point.key)}: mask {point.revoked.mask}"
+
+    @invariant()
+    def ledgers_only_grow(self) -> None:
+        for key in self._keys():
+            ledger = self.tested.ledger(key)
+            seen = self.ledgers.get(key, ())
+            assert ledger[: len(seen)] == seen, f"the ledger of {_address(key)} lost or changed an event"
+            self.ledgers[key] = ledger
 
     # -- helpers ------------------------------------------------------------
 
@@ -271,6 +397,42 @@ class StoreStateMachine(RuleBasedStateMachine):
         if records(self.reference.dump()) != records_before:
             assert self.tested.dump().version != before, "a write left the version unchanged"
         return tuple(results)
+
+    def _load(self, operation: Callable[[Store], Any]) -> None:
+        """A load on both stores: the same report (its unnormalized points in any order)."""
+        outcome = self._both(operation)
+        if outcome is not None:
+            tested, reference = outcome
+            assert isinstance(tested, LoadReport)
+            assert (tested.revocations, tested.kept_revoked) == (reference.revocations, reference.kept_revoked)
+            assert sorted(map(_key, tested.unnormalized)) == sorted(map(_key, reference.unnormalized))
+            note(f"  both loaded: {tested.revocations} revocations recorded, {tested.kept_revoked} points kept revoked")
+
+    def _consent(self, operation: Callable[[Store], Any]) -> Any:
+        """A consent write on both stores: every one is a write, so the version changes when it succeeds."""
+        before = self.tested.dump().version
+        outcome = self._both(operation)
+        if outcome is not None:
+            assert self.tested.dump().version != before, "a consent write left the version unchanged"
+        return outcome
+
+    def _within_consent(self, operation: Callable[[], Any]) -> Any:
+        """``operation`` (a commit, batch or undo), after which no point of the tested store has a reason
+        on that was off and revoked before it."""
+        before = {point.key: point for point in self.tested.dump().contact_points}
+        outcome = operation()
+        for point in self.tested.dump().contact_points:
+            was = before.get(point.key)
+            if was is not None:
+                switched_on = point.enabled - was.enabled
+                assert not switched_on & was.revoked, f"a revoked reason switched on at {_key(point.key)}"
+        return outcome
+
+    def _keys(self) -> list[str]:
+        """The address keys to compare: every key generated, and every key a point holds now (a roster moves some)."""
+        region = self.reference.consent_policy().region
+        held = {ledger_key(p.method, p.address, region) for p in self.reference.dump().contact_points}
+        return sorted({*ADDRESS_KEYS, *(key for key in held if key is not None)})
 
     def _waiting_points(self) -> list[ContactPoint]:
         """The stored points that a plan waiting in the ``plans`` bundle would write, in key order."""
