@@ -422,6 +422,21 @@ def test_proof_shows_the_address_its_ledger_reviews_and_holders(
     assert rows == ["received_at,action,reasons,channel,recorded_by,evidence,wording"]
 
 
+def test_proof_says_what_the_ledger_tells_of_a_day(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Consent given in September, withdrawn by a STOP on 20 November: was calling allowed on a day between?
+    given = ("--grant", "--channel", "paper_form", "--wording", "v2", "--evidence", "form 17")
+    consent(capsys, url, "record", SHARED[0], *given, "--received-at", "2026-09-01T12:00:00Z", "--actor", "ann")
+    consent(capsys, url, "import", replies(tmp_path, (SHARED[1], "Stop", FRIDAY, "")), "--actor", "vendor")
+    before = consent(capsys, url, "proof", SHARED[2], "--as-of", "2026-10-15")
+    after = consent(capsys, url, "proof", SHARED[2], "--as-of", "2026-11-20")
+    assert (before["as_of"], before["revoked_on_that_day"], before["revoked_now"]) == ("2026-10-15", [], ALL)
+    assert (after["as_of"], after["revoked_on_that_day"]) == ("2026-11-20", ALL)
+    text = ok(capsys, "--store", url, "consent", "proof", SHARED[2], "--as-of", "2026-10-15")
+    assert "Revoked on 2026-10-15 (end of day, UTC) for: none" in text.splitlines()[3]
+
+
 def test_no_output_but_a_proof_holds_an_address(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Every other command run on the shared number and the e-mail address, in every format, and the
     messages that quote them: none repeats them."""

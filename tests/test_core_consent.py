@@ -184,3 +184,18 @@ def test_the_ledger_is_read_the_same_in_any_recording_order_of_distinct_times(
     distinct = list({e.received_at: e for e in events}.values())
     assert revoked_reasons(distinct, policy) == revoked_reasons(reversed(distinct), policy)
     assert not revoked_reasons(distinct, policy) & policy.exempt
+
+
+def test_what_the_ledger_tells_of_a_day_counts_events_and_waiting_messages_by_then() -> None:
+    from contact_prefs.consent import revoked_on
+    from contact_prefs.ledger import new_review, resolve
+
+    monday, tuesday = MONDAY.date(), MONDAY.date() + datetime.timedelta(days=1)
+    events = [event("grant", -48), event("revoke", 30)]  # granted on Saturday, revoked on Tuesday
+    assert revoked_on(monday, events, [], POLICY) == ReasonSet()
+    assert revoked_on(tuesday, events, [], POLICY) == ALL
+    channel = Channel.EMAIL_REPLY
+    review = new_review("r1", address=NUMBER, message="no more", channel=channel, received_at=MONDAY, policy=POLICY)
+    kept, _ = resolve(review, revoked=False, actor="ms. lee", note="", at=MONDAY + datetime.timedelta(days=1))
+    assert revoked_on(monday, events[:1], [kept], POLICY) == ALL  # the message waited on Monday
+    assert revoked_on(tuesday, events[:1], [kept], POLICY) == ReasonSet()  # and was read on Tuesday

@@ -29,7 +29,16 @@ import phonenumbers
 from .addresses import typed_address_key
 from .batch_ids import find_by_prefix
 from .cli import EXIT_DONE, UsageError, _actor, _date, _finished, _open, _warn
-from .consent import ConsentAction, ConsentEvent, ConsentPolicy, Review, RevocationScope, reading_of, revoked_reasons
+from .consent import (
+    ConsentAction,
+    ConsentEvent,
+    ConsentPolicy,
+    Review,
+    RevocationScope,
+    reading_of,
+    revoked_on,
+    revoked_reasons,
+)
 from .enums import Reason
 from .errors import UnknownReviewError
 from .formats.consent import Inbox, PolicySet, PolicyShown, Proof, Recorded, RepliesRecorded, Resolved
@@ -120,6 +129,9 @@ def add_consent_commands(
 
     proof = command("proof", _proof, "show an address's whole consent record: this prints the address")
     proof.add_argument("address", metavar="ADDRESS", help="a phone number or an e-mail address")
+    proof.add_argument(
+        "--as-of", type=_date, metavar="DATE", help="also say what the ledger tells of that day (YYYY-MM-DD)"
+    )
 
     policy = command("policy", _policy, "show the consent policy and its history, or set it (with --actor, --why)")
     policy.add_argument(
@@ -356,6 +368,8 @@ def _proof(args: argparse.Namespace) -> int:
         holders=holders,
         revoked_now=revoked_reasons(events, policy, awaiting_review=waiting),
         policy=policy,
+        as_of=args.as_of,
+        revoked_then=None if args.as_of is None else revoked_on(args.as_of, events, reviews, policy),
     )
     _emit(proof, args)
     return EXIT_DONE

@@ -45,6 +45,7 @@ __all__ = [
     "is_revocation_keyword",
     "reading_of",
     "review_due",
+    "revoked_on",
     "revoked_reasons",
 ]
 
@@ -241,3 +242,19 @@ def revoked_reasons(
     if awaiting_review:
         revoked = _ALL
     return ReasonSet.from_mask(revoked & ~policy.exempt.mask)
+
+
+def revoked_on(
+    day: datetime.date, events: Iterable[ConsentEvent], reviews: Iterable[Review], policy: ConsentPolicy
+) -> ReasonSet:
+    """The reasons an address was revoked for at the end of ``day`` (UTC), as its ledger now tells:
+    the events received by then, and the messages waiting for review then.  What a district shows
+    when asked whether it had consent to call a number on a date."""
+    def by_then(moment: datetime.datetime) -> bool:
+        return moment.astimezone(datetime.UTC).date() <= day
+
+    waiting = any(
+        by_then(review.received_at) and (review.resolved_at is None or not by_then(review.resolved_at))
+        for review in reviews
+    )
+    return revoked_reasons([e for e in events if by_then(e.received_at)], policy, awaiting_review=waiting)

@@ -361,12 +361,20 @@ class Proof:
     holders: tuple[tuple[str, Method], ...]
     revoked_now: ReasonSet
     policy: ConsentPolicy
+    as_of: datetime.date | None = None
+    revoked_then: ReasonSet | None = None
+    """What the ledger tells of ``as_of`` (``contact_prefs.consent.revoked_on``), when asked."""
 
     def data(self) -> dict[str, Any]:
+        then = {} if self.as_of is None or self.revoked_then is None else {
+            "as_of": self.as_of.isoformat(),
+            "revoked_on_that_day": _reasons_data(self.revoked_then),
+        }
         return {
             "address": self.asked,
             "key": self.key,
             "revoked_now": _reasons_data(self.revoked_now),
+            **then,
             "policy": policy_data(self.policy),
             "events": [event_data(event) for event in self.events],
             "reviews": [review_data(review, message=review.message) for review in self.reviews],
@@ -378,6 +386,11 @@ class Proof:
             f"Proof of consent for {self.asked} (key {self.key})",
             "This output shows the address asked about: it is personal data.",
             f"Revoked now for: {reasons_text(self.revoked_now)} ({describe_policy(self.policy)})",
+            *(
+                []
+                if self.as_of is None or self.revoked_then is None
+                else [f"Revoked on {self.as_of.isoformat()} (end of day, UTC) for: {reasons_text(self.revoked_then)}"]
+            ),
             "",
             f"Ledger, in the order recorded ({len(self.events):,} event(s)):",
         ]
