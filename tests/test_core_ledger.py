@@ -160,3 +160,19 @@ def test_after_a_load_no_point_holding_a_revoked_address_is_less_revoked_than_it
         assert after.revoked >= before.revoked  # never cleared
         if key is not None:
             assert after.revoked == revoked_reasons(extended.get(key, []), POLICY)  # as its ledger says
+
+
+def test_loading_the_same_revoked_point_again_records_nothing_more_whatever_the_policy_exempts() -> None:
+    exempt = ConsentPolicy(exempt={Reason.EMERGENCY})
+    points = [point("g1", Method.CELL_PHONE, "(280) 555-0143", revoked=True)]
+    first = consent_of_load(points, keys_of(points), {}, set(), exempt, at=AT, actor="import")
+    (event,) = first.events
+    again = consent_of_load(points, keys_of(points), {NUMBER: [event]}, set(), exempt, at=AT, actor="import")
+    assert again.events == () and again.points[0].revoked == ALL - ReasonSet({Reason.EMERGENCY})
+
+
+def test_a_point_loaded_as_revoked_while_a_message_waits_records_the_revocation_all_the_same() -> None:
+    # The hold of a waiting message lifts if the reviewer reads it as no revocation: the load's must stay.
+    points = [point("g1", Method.CELL_PHONE, "(280) 555-0143", revoked=True)]
+    loaded = consent_of_load(points, keys_of(points), {}, {NUMBER}, POLICY, at=AT, actor="import")
+    assert len(loaded.events) == 1 and loaded.points[0].revoked == ALL

@@ -107,8 +107,8 @@ def consent_of_load(
     """The consent side of loading ``points`` (their :func:`ledger_key` s are ``keys``), given the
     ledgers of those keys as stored and the keys with a message awaiting review.
 
-    A point loaded with reasons revoked that its address's ledger does not
-    revoke yet adds one REVOKE event (channel import, evidence
+    A point loaded with reasons revoked (other than exempt ones) that its
+    address's ledger does not revoke yet adds one REVOKE event (channel import, evidence
     :data:`LOADED_AS_REVOKED`); every point then gets ``revoked`` as its
     ledger says.  A point with nothing saved keeps ``revoked`` as loaded.
     """
@@ -119,7 +119,9 @@ def consent_of_load(
         if key is None or not point.revoked:
             continue
         ledger = extended.setdefault(key, [])
-        missing = point.revoked - revoked_reasons(ledger, policy, awaiting_review=key in waiting)
+        # Against what is recorded, not the hold of a waiting message (which a reviewer may lift), and
+        # never the exempt reasons (no revocation covers them): else every re-import would add one.
+        missing = point.revoked - policy.exempt - revoked_reasons(ledger, policy)
         if missing:
             event = ConsentEvent(
                 address=key,
