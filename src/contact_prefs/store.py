@@ -82,6 +82,14 @@ class BatchSummary:
         )
 
 
+def checked_limit(limit: int | None) -> int | None:
+    """``limit`` if it is ``None`` or a whole number of zero or more, else ``ValueError``: every store's
+    ``batches(limit=)`` reads it alike (SQL dialects disagree about negative limits)."""
+    if limit is not None and (type(limit) is not int or limit < 0):
+        raise ValueError(f"a limit is a whole number of zero or more, not {limit!r}")
+    return limit
+
+
 @runtime_checkable
 class Store(Protocol):
     """Where a district's records live.  Open one with :func:`contact_prefs.open_store`.

@@ -43,7 +43,7 @@ from contact_prefs.ledger import LoadReport, PolicyChange, consent_of_load, floo
 from contact_prefs.privacy import shown
 from contact_prefs.rules import check_undoable
 from contact_prefs.snapshot import RECORD_FIELDS
-from contact_prefs.store import ClosesOnExit
+from contact_prefs.store import ClosesOnExit, checked_limit
 from contact_prefs.writes import StoredPoint, check_commit, undo_writes
 
 __all__ = ["MemoryStore"]
@@ -151,7 +151,8 @@ class MemoryStore(ClosesOnExit):
     def batches(self, *, limit: int | None = None) -> tuple[BatchSummary, ...]:
         """The newest ``limit`` entries of the history, newest first, without their changes."""
         with self._locked():
-            return tuple(BatchSummary.of(record) for record in itertools.islice(reversed(self._history), limit))
+            newest_first = itertools.islice(reversed(self._history), checked_limit(limit))
+            return tuple(BatchSummary.of(record) for record in newest_first)
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         """Write back what :func:`~contact_prefs.writes.undo_writes` decides for the points ``batch_id`` wrote."""

@@ -33,7 +33,7 @@ from contact_prefs.ledger import LoadReport, PolicyChange, resolve
 from contact_prefs.plain import METHOD_VALUES, METHODS, spec_from_plain, spec_to_plain
 from contact_prefs.privacy import shown
 from contact_prefs.rules import check_undoable
-from contact_prefs.store import ClosesOnExit
+from contact_prefs.store import ClosesOnExit, checked_limit
 from contact_prefs.writes import check_commit, undo_writes
 
 from . import ledger_rows, ledgers
@@ -141,7 +141,7 @@ class PostgresStore(ClosesOnExit):
             rows = cursor.execute(
                 "SELECT batch_id, actor, at, spec, counts, undone_by, undoes FROM batches "
                 "ORDER BY version DESC LIMIT %s",
-                [limit],  # LIMIT NULL is no limit
+                [checked_limit(limit)],  # LIMIT NULL is no limit
             ).fetchall()
         summaries = []
         for batch_id, actor, at, spec, plain_counts, undone_by, undoes in rows:

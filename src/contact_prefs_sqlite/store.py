@@ -42,7 +42,7 @@ from contact_prefs.plain import METHODS, SOURCE_VALUES, SOURCES
 from contact_prefs.privacy import shown
 from contact_prefs.rules import check_undoable
 from contact_prefs.snapshot import RECORD_FIELDS
-from contact_prefs.store import ClosesOnExit
+from contact_prefs.store import ClosesOnExit, checked_limit
 from contact_prefs.writes import StoredPoint, check_commit, undo_writes
 
 from . import consent_rows, ledgers
@@ -135,7 +135,7 @@ class SQLiteStore(ClosesOnExit):
         with self._transaction("read the history of") as connection:
             rows = connection.execute(
                 f"SELECT {history_rows.BATCH_COLUMNS} FROM batches ORDER BY seq DESC LIMIT ?",
-                (-1 if limit is None else limit,),  # a negative limit is none in SQLite
+                (-1 if checked_limit(limit) is None else limit,),  # a negative limit is none in SQLite
             )
             return tuple(history_rows.batch_summary(row) for row in rows)
 

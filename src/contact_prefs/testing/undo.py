@@ -105,6 +105,13 @@ class UndoContract(ContractBase):
         assert (oldest.actor, oldest.applied, dict(oldest.counts)) == ("alice", first.applied, first.counts)
         assert oldest.applied > 0 and sum(oldest.counts.values()) == oldest.applied
 
+    @pytest.mark.parametrize("limit", [-1, 1.5, "3"])
+    def test_a_limit_that_is_not_a_whole_number_of_zero_or_more_is_refused(
+        self, store: CheckedStore, limit: object
+    ) -> None:
+        with pytest.raises(ValueError, match="a limit is a whole number of zero or more"):
+            store.batches(limit=limit)  # type: ignore[arg-type]
+
     def test_batches_of_a_closed_store_fail(self, new_store: StoreFactory) -> None:
         store = new_store()
         store.close()
