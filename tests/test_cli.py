@@ -619,3 +619,48 @@ def test_help_and_version(tmp_path: Path) -> None:
         assert "--store URL" in ok(tmp_path, command, "--help")
     assert ok(tmp_path, "--version").startswith("contact-prefs ")
     assert "required: COMMAND" in fails(tmp_path)
+
+
+# -- import and export as JSON -------------------------------------------------------
+
+
+def test_export_as_json_counts_what_the_store_holds(district: Path, tmp_path: Path) -> None:
+    data = json.loads(ok(district, "export", "csv", str(tmp_path / "files"), "--format", "json"))
+    with open_store(f"sqlite:///{district / 'contact-prefs.db'}") as store:
+        held = store.dump()
+    assert data["counts"] == {f"{name}.csv": len(records) for name, records in held.collections().items()}
+    assert data["records"] == len(held) > 1000
+    assert (data["directory"], data["store"]) == (str(tmp_path / "files"), "sqlite:///contact-prefs.db")
+    assert "consent" not in data
+
+
+def test_import_as_json_counts_what_the_store_holds_and_reports_consent(district: Path, tmp_path: Path) -> None:
+    ok(district, "export", "csv", str(tmp_path / "files"))
+    points = tmp_path / "files" / "contact_points.csv"
+    rows = list(csv.reader(io.StringIO(points.read_text(encoding="utf-8"), newline="")))
+    phone = next(i for i, row in enumerate(rows) if row[1] == "cell_phone" and row[6] == "false")
+    rows[phone][2] = "555-0143"  # no area code: kept as saved, named by line
+    revoked = next(i for i, row in enumerate(rows) if row[1] == "email" and row[6] == "false")
+    rows[revoked][6] = "true"
+    points.write_text(to_csv_text(rows), encoding="utf-8")
+    out = ok(tmp_path, "--store", f"sqlite:///{tmp_path / 'new.db'}", "import", "csv", "files", "--format", "json")
+    data = json.loads(out)
+    with open_store(f"sqlite:///{tmp_path / 'new.db'}") as store:
+        held = store.dump()
+    assert data["counts"] == {name: len(records) for name, records in held.collections().items()}
+    assert data["records"] == len(held)
+    assert data["store"] == f"sqlite:///{tmp_path / 'new.db'}"
+    assert data["consent"] == {
+        "revocations_recorded": sum(1 for row in rows[1:] if row[6] != "false"),  # the demo's and this one
+        "kept_revoked": 0,
+        "unnormalized": [
+            {"file": "contact_points.csv", "line": phone + 1, "owner_id": rows[phone][0], "method": "cell_phone"}
+        ],
+    }
+    assert "555-0143" not in out
+
+
+def to_csv_text(rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()

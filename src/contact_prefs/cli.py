@@ -36,11 +36,11 @@ from .demo import build_district, sample_spec
 from .enums import Method, Mode, Reason, Setting, SkipReason
 from .errors import ConflictError, ContactPrefsError, UnknownStoreError
 from .formats import read_csv, read_oneroster, write_csv
-from .formats.consent import load_report_lines
 from .formats.csv_native import point_lines
 from .formats.oneroster import user_lines
 from .formats.results import BatchResult, describe_scope, history_csv, history_data, history_text, to_json
 from .formats.table import parse_date
+from .formats.transfer import Transferred, Where
 from .identifiers import check_actor, id_problem
 from .interrupts import CommitPoint, HeldStore, commit_point
 from .ledger import LoadReport
@@ -292,10 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _confirmation(undo)
 
-    load = command("import", _import, "import records from files: native CSV or a OneRoster 1.1 export")
+    summary = _Parser(add_help=False)
+    summary.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    load = command("import", _import, "import records from files: native CSV or a OneRoster 1.1 export", summary)
     load.add_argument("kind", choices=("csv", "oneroster"), help="the files' format")
     load.add_argument("directory", type=Path, metavar="DIR", help="the folder holding the files")
-    dump = command("export", _export, "export every record as native CSV files")
+    dump = command("export", _export, "export every record as native CSV files", summary)
     dump.add_argument("kind", choices=("csv",), help="the files' format")
     dump.add_argument("directory", type=Path, metavar="DIR", help="the folder to write (created if missing)")
 
@@ -712,24 +714,25 @@ def _import(args: argparse.Namespace) -> int:
     with _open(args, create=True) as opened, commit_point() as point:
         _progress(f"Loading {len(snapshot):,} records")
         report = HeldStore(opened, point).load(snapshot, remove=remove, keep_preferences=keep_preferences)
-        print(f"Imported {args.directory} into {_shown_url(args)}:")
-        print(_listing(counts))
-        for line in load_report_lines(report, _where_points_are(args, report)):
-            print(line)
+        where = _where_points_are(args, report)
+        result = Transferred(
+            directory=args.directory, store=_shown_url(args), counts=counts, report=report, where=where
+        )
+        _print_transfer(result, args)
         _finished(point)
     return EXIT_DONE
 
 
-def _where_points_are(args: argparse.Namespace, report: LoadReport) -> dict[tuple[str, Method], str]:
+def _where_points_are(args: argparse.Namespace, report: LoadReport) -> dict[tuple[str, Method], Where]:
     """The file and line of each point whose address could not be normalized: what the import
     reports instead of the address.  The files are read again only when there is one."""
     if not report.unnormalized:
         return {}
     if args.kind == "csv":
         lines = point_lines(args.directory)
-        return {key: f"contact_points.csv line {lines[key]}" for key in report.unnormalized if key in lines}
+        return {key: ("contact_points.csv", lines[key]) for key in report.unnormalized if key in lines}
     users = user_lines(args.directory)
-    return {key: f"users.csv line {users[key[0]]}" for key in report.unnormalized if key[0] in users}
+    return {key: ("users.csv", users[key[0]]) for key in report.unnormalized if key[0] in users}
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -738,14 +741,12 @@ def _export(args: argparse.Namespace) -> int:
         snapshot = store.dump()
     _progress(f"Writing {len(snapshot):,} records")
     written = write_csv(snapshot, args.directory)
-    print(f"Exported {len(snapshot):,} records to {args.directory}:")
-    print(_listing(written))
+    _print_transfer(Transferred(directory=args.directory, store=_shown_url(args), counts=written), args)
     return EXIT_DONE
 
 
-def _listing(counts: dict[str, int]) -> str:
-    width = max(len(name) for name in counts)
-    return "\n".join(f"  {name.ljust(width)}  {count:>9,}" for name, count in counts.items())
+def _print_transfer(result: Transferred, args: argparse.Namespace) -> None:
+    print(to_json(result.data()) if args.format == "json" else result.text())
 
 
 # -- results ----------------------------------------------------------------------
