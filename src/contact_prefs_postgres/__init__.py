@@ -32,6 +32,6 @@ def open_postgres(url: str) -> Store:
             raise
         raise StoreError(
             f"cannot open {PostgresUrl.parse(url)}: PostgreSQL stores need the psycopg driver; "
-            "install it with: pip install 'contact-prefs[postgres]'"
+            "install it with: pip install 'contact-prefs[postgres]' (from a clone: pip install -e '.[postgres]')"
         ) from None
     return PostgresStore.open(url)

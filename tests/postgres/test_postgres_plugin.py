@@ -36,7 +36,7 @@ def test_without_psycopg_opening_says_which_extra_to_install() -> None:
         """
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert "pip install 'contact-prefs[postgres]'" in result.stdout
+    assert "pip install 'contact-prefs[postgres]' (from a clone: pip install -e '.[postgres]')" in result.stdout
     assert "postgresql://postgres:***@127.0.0.1:5432/test" in result.stdout
     assert PASSWORD not in result.stdout + result.stderr
 
