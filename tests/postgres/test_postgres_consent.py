@@ -43,15 +43,16 @@ from contact_prefs.ledger import BEFORE_THE_LEDGER, LOADED_AS_REVOKED, floors, l
 from contact_prefs_memory import MemoryStore
 
 # A configured (or required) server needs the driver: then a missing one fails the run, never skips it.
-if os.environ.get("CONTACT_PREFS_TEST_POSTGRES") or os.environ.get("CONTACT_PREFS_REQUIRE_POSTGRES") not in (None, "", "0"):
+_REQUIRED = os.environ.get("CONTACT_PREFS_REQUIRE_POSTGRES") not in (None, "", "0")
+if os.environ.get("CONTACT_PREFS_TEST_POSTGRES") or _REQUIRED:
     import psycopg
 else:
     psycopg = pytest.importorskip("psycopg")
 
-from psycopg import sql
+from psycopg import sql  # noqa: E402  (after the skip: the driver is optional)
 
-from contact_prefs_postgres import ledgers, loading, schema
-from contact_prefs_postgres.store import PostgresStore
+from contact_prefs_postgres import ledgers, loading, schema  # noqa: E402
+from contact_prefs_postgres.store import PostgresStore  # noqa: E402
 
 UTC = datetime.UTC
 AT = datetime.datetime(2026, 12, 4, 16, 0, tzinfo=UTC)  # a Friday

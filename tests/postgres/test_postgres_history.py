@@ -25,16 +25,17 @@ from contact_prefs.plain import spec_to_plain
 from contact_prefs.testing.strategies import DAY
 
 # A configured (or required) server needs the driver: then a missing one fails the run, never skips it.
-if os.environ.get("CONTACT_PREFS_TEST_POSTGRES") or os.environ.get("CONTACT_PREFS_REQUIRE_POSTGRES") not in (None, "", "0"):
+_REQUIRED = os.environ.get("CONTACT_PREFS_REQUIRE_POSTGRES") not in (None, "", "0")
+if os.environ.get("CONTACT_PREFS_TEST_POSTGRES") or _REQUIRED:
     import psycopg
 else:
     psycopg = pytest.importorskip("psycopg")
 
-from psycopg import sql
-from psycopg.types.json import Jsonb
+from psycopg import sql  # noqa: E402  (after the skip: the driver is optional)
+from psycopg.types.json import Jsonb  # noqa: E402
 
-from contact_prefs_postgres import schema
-from contact_prefs_postgres.store import PostgresStore
+from contact_prefs_postgres import schema  # noqa: E402
+from contact_prefs_postgres.store import PostgresStore  # noqa: E402
 
 # A guardian with a cell phone of her own, sharing a household phone with her partner.
 FAMILY = Snapshot(
