@@ -176,3 +176,12 @@ def test_a_point_loaded_as_revoked_while_a_message_waits_records_the_revocation_
     points = [point("g1", Method.CELL_PHONE, "(280) 555-0143", revoked=True)]
     loaded = consent_of_load(points, keys_of(points), {}, {NUMBER}, POLICY, at=AT, actor="import")
     assert len(loaded.events) == 1 and loaded.points[0].revoked == ALL
+
+
+def test_a_load_that_keeps_preferences_sets_aside_the_consent_loaded_at_points_already_stored() -> None:
+    from contact_prefs.ledger import set_aside_loaded_consent
+
+    stored = point("g1", Method.CELL_PHONE, "(280) 555-0199", revoked=True)
+    new = point("g2", Method.CELL_PHONE, "(280) 555-0143", revoked=True)
+    kept = set_aside_loaded_consent([stored, new], {stored.key})
+    assert [p.revoked for p in kept] == [ReasonSet(), ALL]  # the new address's ledger decides for g1

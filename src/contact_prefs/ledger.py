@@ -54,6 +54,7 @@ __all__ = [
     "new_review",
     "resolve",
     "revocations_before_the_ledger",
+    "set_aside_loaded_consent",
 ]
 
 LOADED_AS_REVOKED = "loaded as revoked"
@@ -71,6 +72,17 @@ def ledger_key(method: Method, address: str, region: str) -> str | None:
     if not saved:
         return None
     return address_key(method, saved, region) or saved
+
+
+def set_aside_loaded_consent(
+    points: Sequence[ContactPoint], stored: AbstractSet[tuple[str, Method]]
+) -> list[ContactPoint]:
+    """The points of a load that keeps preferences, as :func:`consent_of_load` takes them: a point
+    already stored (its key in ``stored``) takes the new address, and its consent is that address's
+    ledger's, so the ``revoked`` it was loaded with is set aside.  Only points loaded with reasons
+    revoked can differ: a store need look up only those among its points."""
+    none = ReasonSet()
+    return [attrs.evolve(p, revoked=none) if p.revoked and p.key in stored else p for p in points]
 
 
 @attrs.frozen(kw_only=True)

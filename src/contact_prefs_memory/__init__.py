@@ -27,7 +27,6 @@ from contact_prefs import (
     ContactPoint,
     Method,
     PointUpdate,
-    ReasonSet,
     Receipt,
     Snapshot,
     Source,
@@ -39,7 +38,15 @@ from contact_prefs.consent import ConsentEvent, ConsentPolicy, Review
 from contact_prefs.errors import ContactPrefsError, UnknownReviewError
 from contact_prefs.hookspecs import RegisterStore
 from contact_prefs.identifiers import check_actor
-from contact_prefs.ledger import LoadReport, PolicyChange, consent_of_load, floors, ledger_key, resolve
+from contact_prefs.ledger import (
+    LoadReport,
+    PolicyChange,
+    consent_of_load,
+    floors,
+    ledger_key,
+    resolve,
+    set_aside_loaded_consent,
+)
 from contact_prefs.privacy import shown
 from contact_prefs.rules import check_undoable
 from contact_prefs.snapshot import RECORD_FIELDS
@@ -102,12 +109,11 @@ class MemoryStore(ClosesOnExit):
         with self._locked():
             removed = {name: {r.key for r in records} for name, records in (remove or Snapshot()).collections().items()}
             stored_points = self._records["contact_points"]
-            points: list[ContactPoint] = []
-            for point in snapshot.contact_points:
-                old = None if point.key in removed["contact_points"] else stored_points.get(point.key)
-                if keep_preferences and old is not None:
-                    point = attrs.evolve(old, address=point.address, revoked=ReasonSet())
-                points.append(point)
+            points: list[ContactPoint] = list(snapshot.contact_points)
+            if keep_preferences:
+                kept = {p.key for p in points if p.key in stored_points and p.key not in removed["contact_points"]}
+                merged = [attrs.evolve(stored_points[p.key], address=p.address) if p.key in kept else p for p in points]
+                points = set_aside_loaded_consent(merged, kept)
             keys = [self._key(point) for point in points]
             consent = consent_of_load(
                 points, keys, self._ledgers(), self._waiting(), self._policy, at=_now(), actor=actor

@@ -17,7 +17,7 @@ import psycopg
 
 from contact_prefs import ContactPoint, ReasonSet
 from contact_prefs.consent import ConsentEvent
-from contact_prefs.ledger import LoadReport, consent_of_load, floors, ledger_key
+from contact_prefs.ledger import LoadReport, consent_of_load, floors, ledger_key, set_aside_loaded_consent
 from contact_prefs.plain import METHOD_VALUES, METHODS
 
 from . import ledgers
@@ -113,5 +113,4 @@ def _merged(
         for owner_id, method in cursor.execute(_STORED, [owner_ids, methods])
         if (owner_id, method) not in removed
     }
-    none = ReasonSet()
-    return [attrs.evolve(point, revoked=none) if point.key in stored else point for point in points]
+    return set_aside_loaded_consent(points, stored)

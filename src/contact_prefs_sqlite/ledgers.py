@@ -15,8 +15,6 @@ import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 
-import attrs
-
 from contact_prefs import ContactPoint, ReasonSet
 from contact_prefs.consent import ConsentEvent, ConsentPolicy
 from contact_prefs.ledger import (
@@ -25,6 +23,7 @@ from contact_prefs.ledger import (
     floors,
     ledger_key,
     revocations_before_the_ledger,
+    set_aside_loaded_consent,
 )
 from contact_prefs.plain import METHODS
 
@@ -146,8 +145,7 @@ def _merged(connection: sqlite3.Connection, points: Sequence[ContactPoint]) -> S
     if not revoked:
         return points
     stored = {(owner_id, METHODS[method]) for owner_id, method in connection.execute(_STORED, (json.dumps(revoked),))}
-    none = ReasonSet()
-    return [attrs.evolve(point, revoked=none) if point.key in stored else point for point in points]
+    return set_aside_loaded_consent(points, stored)
 
 
 # --- migrating -------------------------------------------------------------------
