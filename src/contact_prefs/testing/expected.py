@@ -12,13 +12,14 @@ from typing import Any, Protocol
 
 import attrs
 
-from ..changes import Change, ChangeSet
+from ..changes import Change, ChangeSet, count_changes
 from ..consent import ConsentEvent, ConsentPolicy
 from ..enums import Method, Reason, Source
 from ..ledger import consent_of_load, floors, ledger_key
 from ..records import ContactPoint, DistrictAssignment, Enrollment, HouseholdMember, Person, Relationship
 from ..snapshot import Snapshot
-from ..store import BatchRecord
+from ..spec import BatchSpec
+from ..store import BatchRecord, Receipt
 from ..writes import StoredPoint, undo_writes
 from .district import ADDRESSES, DAY
 
@@ -185,3 +186,26 @@ class LedgerOfLoads:
 
 
 LOADED_AT = datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)
+
+
+def recorded(
+    receipt: Receipt,
+    actor: str,
+    spec: BatchSpec,
+    changes: tuple[Change, ...],
+    *,
+    undoes: str | None = None,
+    undone_by: str | None = None,
+) -> BatchRecord:
+    """The history entry a store must keep of the commit or undo that returned ``receipt``: by
+    ``actor``, of ``spec``, with exactly ``changes`` (and their counts), linked as given."""
+    return BatchRecord(
+        batch_id=receipt.batch_id,
+        actor=actor,
+        at=receipt.at,
+        spec=spec,
+        counts=count_changes(changes),
+        changes=changes,
+        undoes=undoes,
+        undone_by=undone_by,
+    )

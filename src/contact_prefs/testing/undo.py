@@ -20,7 +20,7 @@ from ..planning import plan
 from ..reasons import ReasonSet
 from ..snapshot import Snapshot
 from ..spec import BatchSpec
-from ..store import BatchRecord, BatchSummary
+from ..store import BatchSummary
 from .base import EXAMPLES, ContractBase, StoreFactory
 from .checks import CheckedStore, RawPoint
 from .district import (
@@ -45,6 +45,7 @@ from .expected import (
     changes_at,
     edit_point,
     point,
+    recorded,
     records,
     touched,
     undone,
@@ -65,22 +66,8 @@ class UndoContract(ContractBase):
         second = plan(SPEC, store.snapshot(SPEC))
         second_receipt = store.commit(second, actor="bob")
         assert store.history() == (
-            BatchRecord(
-                batch_id=second_receipt.batch_id,
-                actor="bob",
-                at=second_receipt.at,
-                spec=SPEC,
-                counts=second.counts(),
-                changes=second.changes,
-            ),
-            BatchRecord(
-                batch_id=first_receipt.batch_id,
-                actor="alice",
-                at=first_receipt.at,
-                spec=OFF_SPEC,
-                counts=first.counts(),
-                changes=first.changes,
-            ),
+            recorded(second_receipt, "bob", SPEC, second.changes),
+            recorded(first_receipt, "alice", OFF_SPEC, first.changes),
         )
         for record, changeset in zip(store.history(), (second, first), strict=True):
             assert dict(record.counts) == changeset.counts()
@@ -157,24 +144,8 @@ class UndoContract(ContractBase):
         assert dict(undone.counts) == inverse.counts()
         assert_utc(undone.at)
         assert store.history() == (
-            BatchRecord(
-                batch_id=undone.batch_id,
-                actor="bob",
-                at=undone.at,
-                spec=SPEC,
-                counts=inverse.counts(),
-                changes=inverse.changes,
-                undoes=done.batch_id,
-            ),
-            BatchRecord(
-                batch_id=done.batch_id,
-                actor="alice",
-                at=done.at,
-                spec=SPEC,
-                counts=changeset.counts(),
-                changes=changeset.changes,
-                undone_by=undone.batch_id,
-            ),
+            recorded(undone, "bob", SPEC, inverse.changes, undoes=done.batch_id),
+            recorded(done, "alice", SPEC, changeset.changes, undone_by=undone.batch_id),
         )
         assert dict(store.history()[0].counts) == inverse.counts()
 
@@ -232,24 +203,8 @@ class UndoContract(ContractBase):
         assert dict(undone.counts) == count_changes(written_changes)
         assert undone.counts[Method.EMAIL, Reason.GENERAL] == 0
         assert store.history() == (
-            BatchRecord(
-                batch_id=undone.batch_id,
-                actor="bob",
-                at=undone.at,
-                spec=SPEC,
-                counts=count_changes(written_changes),
-                changes=written_changes,
-                undoes=done.batch_id,
-            ),
-            BatchRecord(
-                batch_id=done.batch_id,
-                actor="alice",
-                at=done.at,
-                spec=SPEC,
-                counts=changeset.counts(),
-                changes=changeset.changes,
-                undone_by=undone.batch_id,
-            ),
+            recorded(undone, "bob", SPEC, written_changes, undoes=done.batch_id),
+            recorded(done, "alice", SPEC, changeset.changes, undone_by=undone.batch_id),
         )
 
     def test_undo_with_nothing_left_to_write_at_a_revoked_point(self, store: CheckedStore) -> None:
