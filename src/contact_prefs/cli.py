@@ -197,22 +197,29 @@ def _date(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"{shown(text)} {error}") from None
 
 
-def _id(text: str) -> str:
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty id: name one, or leave the option out for all")
-    problem = id_problem(text)
-    if problem:
-        raise argparse.ArgumentTypeError(f"{shown(text)} {problem}, and is not an id")
-    return text
+def one_line(when_empty: str, wrong: Callable[[str, str], str]) -> Callable[[str], str]:
+    """An argument type for text under the id rule (:mod:`contact_prefs.identifiers`): not only
+    spaces, one line, not too long.  ``wrong(text, problem)`` words the refusal."""
+
+    def check(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(when_empty)
+        problem = id_problem(text)
+        if problem:
+            raise argparse.ArgumentTypeError(wrong(text, problem))
+        return text
+
+    return check
 
 
-def _actor(text: str) -> str:
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty name: say who does this, for the history")
-    problem = id_problem(text)
-    if problem:
-        raise argparse.ArgumentTypeError(f"{shown(text)} {problem}: the history needs a name on one line")
-    return text
+_id = one_line(
+    "an empty id: name one, or leave the option out for all",
+    lambda text, problem: f"{shown(text)} {problem}, and is not an id",
+)
+_actor = one_line(
+    "an empty name: say who does this, for the history",
+    lambda text, problem: f"{shown(text)} {problem}: the history needs a name on one line",
+)
 
 
 def _batch_id(text: str) -> str:

@@ -28,7 +28,7 @@ import phonenumbers
 
 from .addresses import typed_address_key
 from .batch_ids import find_by_prefix
-from .cli import EXIT_DONE, UsageError, _actor, _date, _finished, _open, _warn
+from .cli import EXIT_DONE, UsageError, _actor, _date, _finished, _open, _warn, one_line
 from .consent import (
     ConsentAction,
     ConsentEvent,
@@ -45,7 +45,6 @@ from .formats.consent import Inbox, PolicySet, PolicyShown, Proof, Recorded, Rep
 from .formats.replies import CHANNELS, parse_channel, read_replies
 from .formats.results import to_json
 from .formats.table import parse_moment
-from .identifiers import id_problem
 from .interrupts import HeldStore, commit_point
 from .ledger import new_review
 from .privacy import shown
@@ -210,24 +209,14 @@ def _moment(text: str) -> datetime.datetime:
         raise argparse.ArgumentTypeError(f"{shown(text)} {error}") from None
 
 
-def _why(text: str) -> str:
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty reason: say why, for the record")
-    problem = id_problem(text)
-    if problem:
-        raise argparse.ArgumentTypeError(f"the reason given {problem}: the record needs it on one line")
-    return text
-
-
-def _review_id(text: str) -> str:
-    if not text.strip():
-        raise argparse.ArgumentTypeError(
-            "an empty review id names no review: give the id (contact-prefs consent inbox lists them)"
-        )
-    problem = id_problem(text)
-    if problem:
-        raise argparse.ArgumentTypeError(f"the review id {shown(text)} {problem}")
-    return text
+_why = one_line(
+    "an empty reason: say why, for the record",
+    lambda text, problem: f"the reason given {problem}: the record needs it on one line",
+)
+_review_id = one_line(
+    "an empty review id names no review: give the id (contact-prefs consent inbox lists them)",
+    lambda text, problem: f"the review id {shown(text)} {problem}",
+)
 
 
 def _now() -> datetime.datetime:
