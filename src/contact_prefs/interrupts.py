@@ -24,10 +24,12 @@ from typing import Any, TypeVar
 
 import attrs
 
+from .chain import Link
 from .changes import ChangeSet
 from .consent import ConsentEvent, ConsentPolicy, Review
 from .enums import Method
 from .ledger import LoadReport, PolicyChange
+from .proposals import Proposal
 from .snapshot import Snapshot
 from .spec import BatchSpec
 from .store import BatchRecord, BatchSummary, ClosesOnExit, Receipt, Store
@@ -112,8 +114,10 @@ class HeldStore(ClosesOnExit):
             lambda: self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor)
         )
 
-    def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        return self._write(lambda: self.inner.commit(changeset, actor=actor))
+    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
+        if proposal_id is None:
+            return self._write(lambda: self.inner.commit(changeset, actor=actor))
+        return self._write(lambda: self.inner.commit(changeset, actor=actor, proposal_id=proposal_id))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         return self._write(lambda: self.inner.undo(batch_id, actor=actor))
@@ -133,8 +137,26 @@ class HeldStore(ClosesOnExit):
     def set_consent_policy(self, policy: ConsentPolicy, *, actor: str, why: str) -> PolicyChange:
         return self._write(lambda: self.inner.set_consent_policy(policy, actor=actor, why=why))
 
+    def propose(self, proposal: Proposal) -> None:
+        self._write(lambda: self.inner.propose(proposal))
+
+    def approve(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        return self._write(lambda: self.inner.approve(proposal_id, actor=actor, at=at))
+
+    def withdraw(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        return self._write(lambda: self.inner.withdraw(proposal_id, actor=actor, at=at))
+
+    def proposals(self) -> tuple[Proposal, ...]:
+        return self.inner.proposals()
+
+    def chain(self) -> tuple[Link, ...]:
+        return self.inner.chain()
+
     def ledger(self, address: str) -> tuple[ConsentEvent, ...]:
         return self.inner.ledger(address)
+
+    def consent_events(self) -> tuple[ConsentEvent, ...]:
+        return self.inner.consent_events()
 
     def reviews(self) -> tuple[Review, ...]:
         return self.inner.reviews()

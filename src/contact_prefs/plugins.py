@@ -119,8 +119,11 @@ class ObservedStore:
     def snapshot(self, spec: BatchSpec) -> Snapshot:
         return self.inner.snapshot(spec)
 
-    def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        return self._announce(self.inner.commit(changeset, actor=check_actor(actor)))
+    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
+        check_actor(actor)
+        if proposal_id is None:  # stores written before proposals take no proposal_id
+            return self._announce(self.inner.commit(changeset, actor=actor))
+        return self._announce(self.inner.commit(changeset, actor=actor, proposal_id=proposal_id))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         check_actor(actor)

@@ -9,10 +9,12 @@ from typing import Protocol, Self, runtime_checkable
 
 import attrs
 
+from .chain import Link
 from .changes import Change, ChangeSet
 from .consent import ConsentEvent, ConsentPolicy, Review
 from .enums import Method, Reason
 from .ledger import LoadReport, PolicyChange
+from .proposals import Approval, Proposal
 from .snapshot import Snapshot
 from .spec import BatchSpec
 
@@ -40,7 +42,8 @@ class BatchRecord:
 
     ``changes`` are the changes as planned (an undo's are those it wrote: the
     inverse, within consent, see :func:`~contact_prefs.rules.restore_within_consent`);
-    ``undone_by`` is the id of the undo that reverted this batch, if any.
+    ``undone_by`` is the id of the undo that reverted this batch, if any;
+    ``approval`` who proposed and approved it, for a batch applied through a proposal.
     """
 
     batch_id: str
@@ -51,6 +54,7 @@ class BatchRecord:
     changes: tuple[Change, ...]
     undone_by: str | None = None
     undoes: str | None = None
+    approval: Approval | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -66,6 +70,7 @@ class BatchSummary:
     applied: int
     undone_by: str | None = None
     undoes: str | None = None
+    approval: Approval | None = None
 
     @classmethod
     def of(cls, record: BatchRecord) -> BatchSummary:
@@ -79,6 +84,7 @@ class BatchSummary:
             applied=len(record.changes),
             undone_by=record.undone_by,
             undoes=record.undoes,
+            approval=record.approval,
         )
 
 
@@ -121,8 +127,16 @@ class Store(Protocol):
     def snapshot(self, spec: BatchSpec) -> Snapshot:
         """What ``spec`` needs: planning it gives the same change set as planning everything stored."""
 
-    def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        """Write every change or none, compare-and-set per point; raises ``ConflictError``."""
+    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
+        """Write every change or none, compare-and-set per point; raises ``ConflictError``.
+
+        With ``proposal_id``, the batch applies that proposal: in the same transaction the store
+        reads it, refuses unless :func:`contact_prefs.proposals.check_application` allows it at the
+        commit's time, records the batch with :func:`~contact_prefs.proposals.approval_of` and the
+        proposal as :func:`~contact_prefs.proposals.applied_proposal`; raises ``UnknownProposalError``
+        or ``ProposalError``.  Every commit appends its chain links (:mod:`contact_prefs.chain`)
+        in its transaction.
+        """
 
     def history(self) -> tuple[BatchRecord, ...]:
         """Every commit and undo, newest first."""
@@ -156,6 +170,9 @@ class Store(Protocol):
     def ledger(self, address: str) -> tuple[ConsentEvent, ...]:
         """Every event of the address key ``address``, in the order they were recorded."""
 
+    def consent_events(self) -> tuple[ConsentEvent, ...]:
+        """Every event of every ledger, in the order they were recorded."""
+
     def reviews(self) -> tuple[Review, ...]:
         """Every queued message, waiting or resolved, in the order they were queued."""
 
@@ -170,6 +187,26 @@ class Store(Protocol):
 
     def policy_changes(self) -> tuple[PolicyChange, ...]:
         """Every change of the consent policy, oldest first."""
+
+    def propose(self, proposal: Proposal) -> None:
+        """Record a new proposal (its id must be new) and its chain link, in one transaction."""
+
+    def approve(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        """Record ``actor``'s approval as :func:`contact_prefs.proposals.approve_proposal` decides, with
+        its chain link, in one transaction; the approved proposal.  Raises ``UnknownProposalError`` or
+        ``ProposalError``."""
+
+    def withdraw(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        """Record the withdrawal as :func:`contact_prefs.proposals.withdraw_proposal` decides, with its
+        chain link, in one transaction; the withdrawn proposal."""
+
+    def proposals(self) -> tuple[Proposal, ...]:
+        """Every proposal, oldest first, as it stands (approved, withdrawn, applied)."""
+
+    def chain(self) -> tuple[Link, ...]:
+        """Every link of the history's chain, in order (see :mod:`contact_prefs.chain`): one per batch,
+        consent event, policy change, proposal, approval, withdrawal and application, appended in
+        the transaction that recorded it."""
 
     def close(self) -> None:
         """Release the store's resources; closing twice is harmless."""

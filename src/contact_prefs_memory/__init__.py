@@ -33,6 +33,18 @@ from contact_prefs import (
     StoreError,
     UnknownBatchError,
 )
+from contact_prefs.chain import (
+    Entry,
+    Link,
+    application_entry,
+    approval_entry,
+    batch_entry,
+    chain_after,
+    consent_entry,
+    policy_entry,
+    proposal_entry,
+    withdrawal_entry,
+)
 from contact_prefs.changes import count_changes
 from contact_prefs.consent import ConsentEvent, ConsentPolicy, Review
 from contact_prefs.errors import ContactPrefsError, UnknownReviewError
@@ -48,6 +60,17 @@ from contact_prefs.ledger import (
     set_aside_loaded_consent,
 )
 from contact_prefs.privacy import shown
+from contact_prefs.proposals import (
+    Approval,
+    Proposal,
+    ProposalError,
+    UnknownProposalError,
+    applied_proposal,
+    approval_of,
+    approve_proposal,
+    check_application,
+    withdraw_proposal,
+)
 from contact_prefs.rules import check_undoable
 from contact_prefs.snapshot import RECORD_FIELDS
 from contact_prefs.store import ClosesOnExit, checked_limit
@@ -76,6 +99,8 @@ class MemoryStore(ClosesOnExit):
     _reviews: dict[str, Review] = attrs.field(factory=dict, repr=False)  # in queue order
     _policy: ConsentPolicy = attrs.field(factory=ConsentPolicy, repr=False)
     _policy_changes: list[PolicyChange] = attrs.field(factory=list, repr=False)
+    _proposals: dict[str, Proposal] = attrs.field(factory=dict, repr=False)  # in the order proposed
+    _chain: list[Link] = attrs.field(factory=list, repr=False)
     _writes: int = 0
     _closed: bool = False
     _lock: threading.RLock = attrs.field(factory=threading.RLock, repr=False)
@@ -126,7 +151,7 @@ class MemoryStore(ClosesOnExit):
                 if name != "contact_points":
                     self._records[name].update((record.key, record) for record in records)
             stored_points.update((point.key, point) for point in consent.points)
-            self._events.extend(consent.events)
+            self._append_events(consent.events)
             self._refresh({event.address for event in consent.events})  # the other points holding them
             self._writes += 1
             return consent.report
@@ -141,13 +166,25 @@ class MemoryStore(ClosesOnExit):
         """Everything stored: the reference store does not narrow to the spec."""
         return self.dump()
 
-    def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides."""
+    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
+        """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides; with
+        ``proposal_id``, only as :func:`~contact_prefs.proposals.check_application` allows."""
         with self._locked():
+            at = _now()
+            proposal = None
+            if proposal_id is not None:
+                proposal = self._proposal(proposal_id)
+                check_application(proposal, changeset, at=at)
             writes = check_commit(changeset.updates, self._now(changeset.updates))
             for update in writes:
                 self._write(update, source=Source.BATCH)
-            return self._receipt(self._record(changeset.spec, changeset.changes, actor=actor))
+            approval = None if proposal is None else approval_of(proposal)
+            record = self._record(changeset.spec, changeset.changes, actor=actor, at=at, approval=approval)
+            if proposal is not None:
+                applied = applied_proposal(proposal, batch_id=record.batch_id, actor=actor, at=at)
+                self._proposals[applied.proposal_id] = applied
+                self._link([application_entry(applied)])
+            return self._receipt(record)
 
     def history(self) -> tuple[BatchRecord, ...]:
         """Every commit and undo, newest first."""
@@ -186,7 +223,7 @@ class MemoryStore(ClosesOnExit):
             if taken or len({review.review_id for review in reviews}) != len(reviews):
                 listed = ", ".join(map(shown, taken)) or "none"  # an id may be a number someone pasted
                 raise ContactPrefsError(f"review ids must be new and distinct; taken: {listed}")
-            self._events.extend(events)
+            self._append_events(events)
             self._reviews.update((review.review_id, review) for review in reviews)
             self._refresh({event.address for event in events} | {review.address for review in reviews})
             self._writes += 1
@@ -200,7 +237,7 @@ class MemoryStore(ClosesOnExit):
                 raise UnknownReviewError(f"no review {shown(review_id)} in the queue of this store")
             resolved, event = resolve(self._reviews[review_id], revoked=revoked, actor=actor, note=note, at=at)
             self._reviews[review_id] = resolved
-            self._events.extend(() if event is None else (event,))
+            self._append_events(() if event is None else (event,))
             self._refresh({resolved.address})
             self._writes += 1
             return resolved
@@ -208,6 +245,10 @@ class MemoryStore(ClosesOnExit):
     def ledger(self, address: str) -> tuple[ConsentEvent, ...]:
         with self._locked():
             return tuple(event for event in self._events if event.address == address)
+
+    def consent_events(self) -> tuple[ConsentEvent, ...]:
+        with self._locked():
+            return tuple(self._events)
 
     def reviews(self) -> tuple[Review, ...]:
         with self._locked():
@@ -228,6 +269,7 @@ class MemoryStore(ClosesOnExit):
             change = PolicyChange(policy=policy, actor=actor, at=_now(), why=why)
             self._policy = policy
             self._policy_changes.append(change)
+            self._link([policy_entry(change, len(self._policy_changes))])
             self._refresh({key for p in self._records["contact_points"].values() if (key := self._key(p))})
             self._writes += 1
             return change
@@ -235,6 +277,40 @@ class MemoryStore(ClosesOnExit):
     def policy_changes(self) -> tuple[PolicyChange, ...]:
         with self._locked():
             return tuple(self._policy_changes)
+
+    # --- proposals and the chain ----------------------------------------------------
+
+    def propose(self, proposal: Proposal) -> None:
+        with self._locked():
+            if proposal.proposal_id in self._proposals:
+                raise ProposalError(f"a proposal with the id {shown(proposal.proposal_id)} exists already")
+            self._proposals[proposal.proposal_id] = proposal
+            self._link([proposal_entry(proposal)])
+            self._writes += 1
+
+    def approve(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        with self._locked():
+            approved = approve_proposal(self._proposal(proposal_id), approver=actor, at=at)
+            self._proposals[proposal_id] = approved
+            self._link([approval_entry(approved)])
+            self._writes += 1
+            return approved
+
+    def withdraw(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        with self._locked():
+            withdrawn = withdraw_proposal(self._proposal(proposal_id), actor=actor, at=at)
+            self._proposals[proposal_id] = withdrawn
+            self._link([withdrawal_entry(withdrawn)])
+            self._writes += 1
+            return withdrawn
+
+    def proposals(self) -> tuple[Proposal, ...]:
+        with self._locked():
+            return tuple(self._proposals.values())
+
+    def chain(self) -> tuple[Link, ...]:
+        with self._locked():
+            return tuple(self._chain)
 
     def close(self) -> None:
         """Mark the store closed; closing twice is harmless."""
@@ -275,20 +351,56 @@ class MemoryStore(ClosesOnExit):
         points[update.key] = attrs.evolve(points[update.key], enabled=update.enabled_after, source=source)
 
     def _record(
-        self, spec: BatchSpec, changes: tuple[Change, ...], *, actor: str, undoes: str | None = None
+        self,
+        spec: BatchSpec,
+        changes: tuple[Change, ...],
+        *,
+        actor: str,
+        at: datetime.datetime | None = None,
+        undoes: str | None = None,
+        approval: Approval | None = None,
     ) -> BatchRecord:
         record = BatchRecord(
             batch_id=uuid.uuid4().hex,
             actor=actor,
-            at=_now(),
+            at=at or _now(),
             spec=spec,
             counts=count_changes(changes),
             changes=changes,
             undoes=undoes,
+            approval=approval,
         )
         self._history.append(record)
+        self._link(
+            [
+                batch_entry(
+                    batch_id=record.batch_id,
+                    actor=actor,
+                    at=record.at,
+                    spec=spec,
+                    counts=record.counts,
+                    updates=ChangeSet(spec=spec, basis="", changes=changes).updates,
+                    undoes=undoes,
+                    approval=approval,
+                )
+            ]
+        )
         self._writes += 1
         return record
+
+    def _append_events(self, events: Sequence[ConsentEvent]) -> None:
+        first = len(self._events) + 1
+        self._events.extend(events)
+        self._link([consent_entry(event, n) for n, event in enumerate(events, first)])
+
+    def _link(self, entries: Sequence[Entry]) -> None:
+        """Append the chain links of ``entries``: under the lock, so every write joins one chain."""
+        self._chain.extend(chain_after(self._chain[-1] if self._chain else None, entries))
+
+    def _proposal(self, proposal_id: str) -> Proposal:
+        if proposal_id not in self._proposals:
+            raise UnknownProposalError(f"no proposal {shown(proposal_id)} in this store")
+        return self._proposals[proposal_id]
 
     @staticmethod
     def _receipt(record: BatchRecord) -> Receipt:
