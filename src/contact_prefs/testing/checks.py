@@ -27,10 +27,12 @@ from typing import Any, TypeVar
 
 import attrs
 
+from ..chain import Link
 from ..changes import ChangeSet
 from ..consent import ConsentEvent, ConsentPolicy, Review
 from ..enums import Method, Reason
 from ..ledger import LoadReport, PolicyChange
+from ..proposals import Proposal
 from ..records import ContactPoint
 from ..snapshot import Snapshot
 from ..spec import BatchSpec
@@ -214,8 +216,11 @@ class CheckedStore:
     def snapshot(self, spec: BatchSpec) -> Snapshot:
         return self._checked_snapshot(self.inner.snapshot(spec), "snapshot(spec)")
 
-    def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        receipt = self.inner.commit(changeset, actor=actor)
+    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
+        if proposal_id is None:
+            receipt = self.inner.commit(changeset, actor=actor)
+        else:
+            receipt = self.inner.commit(changeset, actor=actor, proposal_id=proposal_id)
         self._checked(receipt, Receipt, "commit()")
         return receipt
 
@@ -255,6 +260,9 @@ class CheckedStore:
     def reviews(self) -> tuple[Review, ...]:
         return self._checked_tuple(self.inner.reviews(), Review, "reviews()")
 
+    def consent_events(self) -> tuple[ConsentEvent, ...]:
+        return self._checked_tuple(self.inner.consent_events(), ConsentEvent, "consent_events()")
+
     def holders(self, address: str) -> tuple[tuple[str, Method], ...]:
         holders = self.inner.holders(address)
         _assert_type(holders, tuple[tuple[str, Method], ...], "holders(address)")
@@ -272,6 +280,28 @@ class CheckedStore:
 
     def policy_changes(self) -> tuple[PolicyChange, ...]:
         return self._checked_tuple(self.inner.policy_changes(), PolicyChange, "policy_changes()")
+
+    # -- proposals and the chain --------------------------------------------------
+
+    def propose(self, proposal: Proposal) -> None:
+        returned = self.inner.propose(proposal)  # type: ignore[func-returns-value]
+        assert returned is None, f"propose() returned a {type(returned).__name__}, not None"
+
+    def approve(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        approved = self.inner.approve(proposal_id, actor=actor, at=at)
+        self._checked(approved, Proposal, "approve()")
+        return approved
+
+    def withdraw(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        withdrawn = self.inner.withdraw(proposal_id, actor=actor, at=at)
+        self._checked(withdrawn, Proposal, "withdraw()")
+        return withdrawn
+
+    def proposals(self) -> tuple[Proposal, ...]:
+        return self._checked_tuple(self.inner.proposals(), Proposal, "proposals()")
+
+    def chain(self) -> tuple[Link, ...]:
+        return self._checked_tuple(self.inner.chain(), Link, "chain()")
 
     def close(self) -> None:
         self.inner.close()

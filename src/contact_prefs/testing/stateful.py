@@ -36,6 +36,7 @@ from ..changes import ChangeSet
 from ..consent import Channel, ConsentEvent, Review
 from ..enums import Method, Source
 from ..errors import ConflictError, ContactPrefsError
+from ..governance import verify_history
 from ..ledger import LoadReport, PolicyChange, floors, ledger_key, new_review
 from ..planning import plan
 from ..records import ContactPoint
@@ -362,6 +363,13 @@ class StoreStateMachine(RuleBasedStateMachine):
             seen = self.ledgers.get(key, ())
             assert ledger[: len(seen)] == seen, f"the ledger of {_address(key)} lost or changed an event"
             self.ledgers[key] = ledger
+
+    @invariant()
+    def the_chain_holds_every_entry_intact(self) -> None:
+        report = verify_history(self.tested)
+        assert report.intact, report.problem
+        kinds = [link.kind for link in self.tested.chain()]
+        assert kinds == [link.kind for link in self.reference.chain()]
 
     # -- helpers ------------------------------------------------------------
 

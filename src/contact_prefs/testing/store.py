@@ -33,7 +33,7 @@ The contract is split by concern, one mixin each, which a backend may also
 use on their own: :class:`~.lifecycle.LifecycleContract`,
 :class:`~.loading.LoadingContract`, :class:`~.commit.CommitContract`,
 :class:`~.undo.UndoContract`, :class:`~.privacy.PrivacyContract` and
-:class:`~.consent.ConsentContract`.
+:class:`~.consent.ConsentContract` and :class:`~.governance.GovernanceContract`.
 ``DISTRICT`` and ``SPEC`` (a small district and a batch that changes all four
 of its saved points) are there for a backend's own tests too.
 
@@ -68,6 +68,7 @@ from .district import (
     TEXT,
 )
 from .expected import records, undone
+from .governance import GovernanceContract
 from .lifecycle import LifecycleContract
 from .loading import LoadingContract
 from .privacy import PrivacyContract
@@ -98,6 +99,7 @@ __all__ = [
     "CommitContract",
     "ConsentContract",
     "ContractBase",
+    "GovernanceContract",
     "LifecycleContract",
     "LoadingContract",
     "PrivacyContract",
@@ -112,7 +114,13 @@ __all__ = [
 
 
 class StoreContract(
-    LifecycleContract, LoadingContract, CommitContract, UndoContract, PrivacyContract, ConsentContract
+    LifecycleContract,
+    LoadingContract,
+    CommitContract,
+    UndoContract,
+    PrivacyContract,
+    ConsentContract,
+    GovernanceContract,
 ):
     """The whole store contract, as tests to mix into a backend's ``Test*`` class.
 
