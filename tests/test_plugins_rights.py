@@ -104,7 +104,7 @@ def test_a_denied_write_raises_before_anything_is_written(gated: tuple[Store, Ga
         action.value,
         f"the gate is closed to {action.value}",
     )
-    assert str(denied.value) == f"'bob' may not {action.value}: the gate is closed to {action.value}"
+    assert str(denied.value) == f"'bob' may not take the action '{action.value}': the gate is closed to {action.value}"
     assert isinstance(denied.value, PermissionError)
     assert state(store) == before
     (asked,) = [question for question in gate.asked if question[1] == action.value]
@@ -157,11 +157,18 @@ def test_the_bundled_policy_is_a_plugin_of_the_same_hook() -> None:
     plugins = Plugins.load(governance=Governance(rights=rights))
     assert plugins.governance.rights == rights
     plugins.authorize("al", "approve")
-    with pytest.raises(NotAuthorizedError, match=r"^'jdoe' may not approve: no role of theirs grants it"):
+    with pytest.raises(
+        NotAuthorizedError, match=r"^'jdoe' may not take the action 'approve': no role of theirs grants it"
+    ):
         plugins.authorize("jdoe", "approve")
-    with pytest.raises(NotAuthorizedError, match=r"^'nobody' may not plan: not an actor of the policy$"):
+    with pytest.raises(
+        NotAuthorizedError, match=r"^'nobody' may not take the action 'plan': not an actor of the policy$"
+    ):
         plugins.authorize("nobody", "plan")
-    with plugins.open_store("memory://") as store, pytest.raises(NotAuthorizedError, match="'jdoe' may not import"):
+    with (
+        plugins.open_store("memory://") as store,
+        pytest.raises(NotAuthorizedError, match="'jdoe' may not take the action 'import'"),
+    ):
         store.load(CONSENT_DISTRICT, actor="jdoe")
     # Without rights, every actor may do everything.
     for action in Action:

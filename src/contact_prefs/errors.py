@@ -84,7 +84,7 @@ class NotAuthorizedError(ContactPrefsError, PermissionError):
         self.action = action
         self.reason = reason
         # PermissionError's own constructor would read the arguments as an errno; the message is ours.
-        ContactPrefsError.__init__(self, f"{_shown(actor)} may not {action}: {reason}")
+        ContactPrefsError.__init__(self, f"{_shown(actor)} may not take the action {action!r}: {reason}")
 
     def __str__(self) -> str:
         return str(self.args[0])
