@@ -141,7 +141,7 @@ class ObservedStore:
 
     inner: Store
     plugins: Plugins = attrs.field(repr=False)
-    url: str = ""
+    masked_url: str = ""
     """The store's URL with its password masked: the ``store`` of every authorization's context."""
 
     def load(
@@ -207,7 +207,7 @@ class ObservedStore:
         return getattr(self.inner, name)
 
     def _authorize(self, actor: str, action: Action, context: Mapping[str, object]) -> None:
-        self.plugins.authorize(actor, action, {"store": self.url, **context})
+        self.plugins.authorize(actor, action, {"store": self.masked_url, **context})
 
     def _announce(self, receipt: Receipt) -> Receipt:
         self.plugins.manager.hook.contact_prefs_after_commit(store=self.inner, receipt=receipt)
