@@ -259,3 +259,44 @@ def test_without_a_policy_a_terminal_is_told_once(folder: Path, capsys: pytest.C
     assert NO_POLICY not in run_on_terminal(folder, "history", policy=policy(folder, Action.ADMIN))
     # Off a terminal, nothing: scripts get a quiet standard error.
     assert cli(capsys, "--store", URL, "history")[2] == ""
+
+
+SIS_PLUGIN = """
+import contact_prefs
+
+@contact_prefs.hookimpl
+def contact_prefs_authorize(actor, action, context):
+    if action == "apply" and context["spec"].mode.value == "census_staff":
+        return "census batches are run by the SIS team"
+    return None
+"""
+
+
+def test_an_installed_plugin_denies_through_the_same_gate(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = folder / "site-packages"
+    info = site / "sis_rights-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sis-rights\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[contact_prefs]\nsis = sis_rights\n")
+    (site / "sis_rights.py").write_text(SIS_PLUGIN)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delitem(sys.modules, "sis_rights", raising=False)
+    (folder / "staff.txt").write_text("stf-0001\n")
+    before = state()
+    census = ("apply", "--mode", "census-staff", "--filter-file", "staff.txt", "--set", "staff=on", "--yes")
+    code, out, err = cli(capsys, "--store", URL, "--actor", "bob", *census)
+    assert (code, out) == (2, "")
+    assert (
+        err == "contact-prefs: error: 'bob' may not take the action 'apply': census batches are run by the SIS team\n"
+    )
+    assert state() == before
+    # With a policy too, both are asked: the policy lets bob apply, the plugin still says no.
+    code, _, err = cli(capsys, "--store", URL, "--actor", "bob", "--policy", str(policy(folder, Action.UNDO)), *census)
+    assert code == 2 and "census batches are run by the SIS team" in err
+    assert (
+        cli(capsys, "--store", URL, "--actor", "bob", "apply", "--mode", "students", "--set", "staff=on", "--yes")[0]
+        == 0
+    )
+    monkeypatch.delitem(sys.modules, "sis_rights", raising=False)

@@ -44,7 +44,7 @@ class Plugins:
         if governance is None:
             governance = Governance()
         if governance.rights is not None:
-            manager.register(PolicyRights(governance), name="policy")
+            manager.register(PolicyRights(governance), name="contact_prefs.policy")
         manager.check_pending()
         return cls(manager, governance)
 
