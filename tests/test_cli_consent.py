@@ -383,8 +383,8 @@ def test_the_policy_is_shown_set_with_who_and_why_and_applied_at_once(
     text = ok(capsys, "--store", url, "consent", "policy")
     assert "scope     named (a revocation covers the reasons it names)" in text and "board vote 12" in text
     policy = ("--store", url, "consent", "policy")
-    assert "--actor and --why go with a change" in fails(capsys, *policy, "--actor", "ann")
-    assert "needs --actor NAME and --why TEXT" in fails(capsys, *policy, "--scope", "all", "--actor", "ann")
+    assert "--why goes with a change" in fails(capsys, *policy, "--actor", "ann", "--why", "no reason")
+    assert "needs --why TEXT" in fails(capsys, *policy, "--scope", "all", "--actor", "ann")
     assert "'ZZ' is not a region code" in fails(capsys, *policy, "--region", "ZZ", "--actor", "a", "--why", "w")
     error = fails(capsys, *policy, "--holiday", "2026-02-30", "--actor", "a", "--why", "w")
     assert "argument --holiday: '2026-02-30' is not a date" in error

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 import pytest
 
-from contact_prefs import BatchRecord, UnknownBatchError, open_store, run_batch
+from contact_prefs import BatchRecord, Plugins, UnknownBatchError, open_store, run_batch
 from contact_prefs.cli import main
 from contact_prefs.demo import build_district, sample_spec
 from contact_prefs.identifiers import IdError
@@ -100,7 +100,8 @@ class TwinStore:
 def test_a_prefix_two_batches_share_is_a_usage_error_naming_how_many(
     url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("contact_prefs.cli.open_store", lambda url: TwinStore(open_store(url)))
+    opens = Plugins.open_store
+    monkeypatch.setattr(Plugins, "open_store", lambda self, url: TwinStore(opens(self, url)))
     for command in (["show", "abcd"], ["undo", "abcd", "--actor", "ann", "--yes"]):
         code, out, err = cli(capsys, "--store", url, *command)
         assert (code, out) == (2, "")

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 import pytest
 
-from contact_prefs import ConflictError, open_store, run_batch
+from contact_prefs import ConflictError, Plugins, open_store, run_batch
 from contact_prefs.changes import ChangeSet
 from contact_prefs.cli import main
 from contact_prefs.demo import build_district, sample_spec
@@ -103,7 +103,8 @@ def url(tmp_path: Path) -> str:
 
 def interrupted_at(monkeypatch: pytest.MonkeyPatch, moment: str) -> None:
     """Every store the command line opens interrupts at ``moment``."""
-    monkeypatch.setattr("contact_prefs.cli.open_store", lambda url: InterruptingStore(open_store(url), moment))
+    opens = Plugins.open_store
+    monkeypatch.setattr(Plugins, "open_store", lambda self, url: InterruptingStore(opens(self, url), moment))
 
 
 def batches(url: str) -> list[str]:

@@ -11,6 +11,7 @@ from .enums import Method, Mode, Reason, Setting, SkipReason, Source
 from .errors import (
     ConflictError,
     ContactPrefsError,
+    NotAuthorizedError,
     SnapshotError,
     SpecError,
     StoreError,
@@ -24,12 +25,14 @@ from .planning import plan
 from .plugins import Plugins, open_store
 from .reasons import ReasonSet
 from .records import ContactPoint, DistrictAssignment, Enrollment, HouseholdMember, Person, Relationship
+from .rights import Action, Governance, Rights
 from .selection import Selection
 from .snapshot import Snapshot
 from .spec import BatchSpec
 from .store import BatchRecord, BatchSummary, Receipt, Store
 
 __all__ = [
+    "Action",
     "BatchRecord",
     "BatchSpec",
     "BatchSummary",
@@ -44,10 +47,12 @@ __all__ = [
     "ContactPrefsError",
     "DistrictAssignment",
     "Enrollment",
+    "Governance",
     "HouseholdMember",
     "LoadReport",
     "Method",
     "Mode",
+    "NotAuthorizedError",
     "Person",
     "Plugins",
     "PointUpdate",
@@ -58,6 +63,7 @@ __all__ = [
     "Relationship",
     "Review",
     "RevocationScope",
+    "Rights",
     "Selection",
     "Setting",
     "Skip",

@@ -22,7 +22,7 @@ import datetime
 import importlib.metadata
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -45,8 +45,8 @@ from .identifiers import check_actor, id_problem
 from .interrupts import CommitPoint, HeldStore, commit_point
 from .ledger import LoadReport
 from .planning import plan
-from .plugins import open_store
 from .privacy import looks_personal, redact_url, scrub, shown, url_secrets
+from .rights import Action
 from .rules import check_undoable
 from .scope import UnknownId, diagnose, reaches_nobody, unknown_scope_ids
 from .spec import TEXT_REFUSAL, BatchSpec, SettingError, reason_setting
@@ -134,6 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(arguments: list[str]) -> int:
     args = build_parser().parse_args(arguments)
+    from .cli_rights import resolve_actor  # here, not at the top: it builds on this module
+
+    resolve_actor(args)
     try:
         with collector_paused():  # one district-wide job per process: the opt-in is ours to take
             code: int = args.run(args)
@@ -253,9 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--store", metavar="URL", help=f"where the district lives (default: ${STORE_VARIABLE}, else {DEFAULT_STORE})"
     )
-    # The same option after the subcommand; SUPPRESS keeps a value given before it.
+    # The same options after the subcommand; SUPPRESS keeps a value given before it.
     store = _Parser(add_help=False)
     store.add_argument("--store", metavar="URL", default=argparse.SUPPRESS, help="where the district lives")
+    from .cli_rights import add_rights_options  # here, not at the top: it builds on this module
+
+    add_rights_options(parser, after_command=False)
+    add_rights_options(store, after_command=True)
     output = _Parser(add_help=False)
     output.add_argument(
         "--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)"
@@ -362,7 +369,6 @@ def _batch_options(sub: argparse.ArgumentParser) -> None:
 
 
 def _confirmation(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--actor", required=True, type=_actor, metavar="NAME", help="who does this, for the history")
     sub.add_argument("--yes", action="store_true", help="do not ask for confirmation (required off a terminal)")
 
 
@@ -383,18 +389,33 @@ def _shown_url(args: argparse.Namespace) -> str:
     return redact_url(_store_url(args)[0])
 
 
-def _open(args: argparse.Namespace, *, create: bool = False) -> Store:
-    """The store the command works on.  Only ``create`` commands (demo, import) may start
-    the default store: any other command run in a folder without it says so, rather than
-    leave an empty ``contact-prefs.db`` behind and report an empty district."""
+def _open(
+    args: argparse.Namespace,
+    action: Action,
+    context: Mapping[str, object] | None = None,
+    *,
+    create: bool = False,
+    governed: bool = True,
+) -> Store:
+    """The store the command works on, once the actor is authorized for ``action`` (with ``context``
+    and the store's masked URL as the context): a denial reads and writes nothing.  The store asks
+    again before each write (:class:`~contact_prefs.plugins.ObservedStore`); ``governed=False``
+    opens it without the district's policy (the demo, which writes under its own names).
+
+    Only ``create`` commands (demo, import) may start the default store: any other command run in
+    a folder without it says so, rather than leave an empty ``contact-prefs.db`` behind and report
+    an empty district."""
+    from .cli_rights import authorize, plugins  # here, not at the top: it builds on this module
+
     url, origin = _store_url(args)
+    authorize(args, action, {"store": redact_url(url), **(context or {})})
     if url == DEFAULT_STORE and not create and not DEFAULT_FILE.exists():
         raise UsageError(
             f"there is no {DEFAULT_FILE} in {Path.cwd()}: run '{PROG} demo' or '{PROG} import' there first, "
             "or name the store with --store URL"
         )
     try:
-        return open_store(url)
+        return plugins(args, governed=governed).open_store(url)
     except UnknownStoreError as error:
         raise UsageError(f"{origin}: {error}") from None
 
@@ -405,7 +426,8 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> Store:
 def _demo(args: argparse.Namespace) -> int:
     url = _shown_url(args)
     today = datetime.date.today()
-    with _open(args, create=True) as opened, commit_point() as point:
+    # Anyone the policy lets administer may build the demo, which writes as "import" and "demo".
+    with _open(args, Action.ADMIN, create=True, governed=False) as opened, commit_point() as point:
         store = HeldStore(opened, point)
         if not args.force:
             held, batches = len(store.dump()), len(store.history())
@@ -520,7 +542,7 @@ def _warn_unknown_ids(store: Store, spec: BatchSpec, path: Path | None, lines: d
 
 def _plan(args: argparse.Namespace) -> int:
     spec, lines = _spec(args)
-    with _open(args) as store:
+    with _open(args, Action.PLAN, {"spec": spec}) as store:
         _warn_unknown_ids(store, spec, args.filter_file, lines)
         _progress("Planning")
         change_set = plan(spec, store.snapshot(spec))
@@ -564,7 +586,7 @@ def _unknown_id(unknown: UnknownId) -> str:
 def _apply(args: argparse.Namespace) -> int:
     _require_terminal_or_yes(args, "apply")
     spec, lines = _spec(args)
-    with _open(args) as opened:
+    with _open(args, Action.APPLY, {"spec": spec}) as opened:
         _warn_unknown_ids(opened, spec, args.filter_file, lines)
         _progress("Planning")
         preview = plan(spec, opened.snapshot(spec))
@@ -634,7 +656,7 @@ def _confirm(question: str) -> bool:
 
 
 def _history(args: argparse.Namespace) -> int:
-    with _open(args) as store:
+    with _open(args, Action.PLAN) as store:
         records = store.batches(limit=args.limit)
     if args.format == "json":
         print(to_json([history_data(record) for record in records]))
@@ -646,7 +668,7 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    with _open(args) as store:
+    with _open(args, Action.PLAN, {"batch_id": args.batch_id}) as store:
         record = find_batch(store.history(), args.batch_id, history_of=_shown_url(args))
     _print(BatchResult.from_record(record), args)
     return EXIT_DONE
@@ -654,7 +676,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _undo(args: argparse.Namespace) -> int:
     _require_terminal_or_yes(args, "undo")
-    with _open(args) as opened:
+    with _open(args, Action.UNDO, {"batch_id": args.batch_id}) as opened:
         record = find_batch(opened.history(), args.batch_id, history_of=_shown_url(args))
         check_undoable(record.batch_id, undoes=record.undoes, undone_by=record.undone_by)
         if _undo_would_write_nothing(opened, record):
@@ -718,9 +740,12 @@ def _import(args: argparse.Namespace) -> int:
         roster = read_oneroster(args.directory)
         snapshot, remove, keep_preferences = roster.snapshot, roster.remove, True
         counts = dict(roster.summary)
-    with _open(args, create=True) as opened, commit_point() as point:
+    context = {"directory": str(args.directory), "kind": args.kind}
+    with _open(args, Action.IMPORT, context, create=True) as opened, commit_point() as point:
         _progress(f"Loading {len(snapshot):,} records")
-        report = HeldStore(opened, point).load(snapshot, remove=remove, keep_preferences=keep_preferences)
+        report = HeldStore(opened, point).load(
+            snapshot, remove=remove, keep_preferences=keep_preferences, actor=args.actor
+        )
         where = _where_points_are(args, report)
         result = Transferred(
             directory=args.directory, store=_shown_url(args), counts=counts, report=report, where=where
@@ -743,7 +768,7 @@ def _where_points_are(args: argparse.Namespace, report: LoadReport) -> dict[tupl
 
 
 def _export(args: argparse.Namespace) -> int:
-    with _open(args) as store:
+    with _open(args, Action.EXPORT, {"directory": str(args.directory)}) as store:
         _progress("Reading the store")
         snapshot = store.dump()
     _progress(f"Writing {len(snapshot):,} records")

@@ -28,7 +28,7 @@ import phonenumbers
 
 from .addresses import typed_address_key
 from .batch_ids import find_by_prefix
-from .cli import EXIT_DONE, UsageError, _actor, _date, _finished, _open, _warn, one_line
+from .cli import EXIT_DONE, UsageError, _date, _finished, _open, _warn, one_line
 from .consent import (
     ConsentAction,
     ConsentEvent,
@@ -49,6 +49,7 @@ from .interrupts import HeldStore, commit_point
 from .ledger import new_review
 from .privacy import shown
 from .reasons import ReasonSet
+from .rights import Action
 
 EXIT_OVERDUE = 1
 """``consent inbox``: a message waits past its due date."""
@@ -107,11 +108,9 @@ def add_consent_commands(
         metavar="ISO",
         help="when it was received, with its zone, such as 2026-12-04T16:05:00Z (default: now)",
     )
-    _actor_option(record, required=True)
 
     replies = command("import", _import, "record the replies a messaging vendor reports, from a CSV file")
     replies.add_argument("file", type=Path, metavar="FILE", help="columns address,message,received_at[,channel]")
-    _actor_option(replies, required=True)
 
     inbox = command("inbox", _inbox, "list the messages waiting for review, overdue first; exit 1 if any is overdue")
     inbox.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="the day to count from (default: today)")
@@ -123,7 +122,6 @@ def add_consent_commands(
     reading = resolve.add_mutually_exclusive_group(required=True)
     reading.add_argument("--revoke", dest="revoked", action="store_const", const=True, help="it is a revocation")
     reading.add_argument("--keep", dest="revoked", action="store_const", const=False, help="it is not one")
-    _actor_option(resolve, required=True)
     resolve.add_argument("--note", default="", metavar="TEXT", help="why, for the record")
 
     proof = command("proof", _proof, "show an address's whole consent record: this prints the address")
@@ -155,12 +153,7 @@ def add_consent_commands(
         metavar="YYYY-MM-DD",
         help="a day the review clock does not count; repeat for several; 'none' for none",
     )
-    _actor_option(policy, required=False)
     policy.add_argument("--why", type=_why, metavar="TEXT", help="why the policy changes, for the record")
-
-
-def _actor_option(sub: argparse.ArgumentParser, *, required: bool) -> None:
-    sub.add_argument("--actor", required=required, type=_actor, metavar="NAME", help="who does this, for the record")
 
 
 # -- option values ------------------------------------------------------------------
@@ -250,7 +243,7 @@ def _record(args: argparse.Namespace) -> int:
     received_at: datetime.datetime = args.received_at or _now()
     if received_at > _now():
         args.parser.error("argument --received-at: is in the future; the latest event decides, so it must be past")
-    with _open(args) as opened:
+    with _open(args, Action.CONSENT) as opened:
         policy = opened.consent_policy()
         event = ConsentEvent(
             address=_address_key(args.address, policy),
@@ -271,7 +264,7 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    with _open(args) as opened:
+    with _open(args, Action.CONSENT, {"file": str(args.file)}) as opened:
         policy = opened.consent_policy()
         replies = read_replies(args.file, region=policy.region, now=_now())
         events: list[ConsentEvent] = []
@@ -314,7 +307,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def _inbox(args: argparse.Namespace) -> int:
     as_of: datetime.date = args.as_of or datetime.date.today()
-    with _open(args) as store:
+    with _open(args, Action.PLAN) as store:
         reviews = store.reviews()
         holders = {key: len(store.holders(key)) for key in {review.address for review in reviews if review.waiting}}
     inbox = Inbox.of(reviews, as_of, holders)
@@ -327,7 +320,7 @@ def _inbox(args: argparse.Namespace) -> int:
 
 
 def _resolve(args: argparse.Namespace) -> int:
-    with _open(args) as opened:
+    with _open(args, Action.CONSENT, {"review_id": args.review_id}) as opened:
         review = find_review(opened.reviews(), args.review_id)
         with commit_point() as point:
             resolved = HeldStore(opened, point).resolve_review(
@@ -341,7 +334,7 @@ def _resolve(args: argparse.Namespace) -> int:
 def _proof(args: argparse.Namespace) -> int:
     if not args.address.strip():
         args.parser.error("argument ADDRESS: an empty address: give a phone number or an e-mail address")
-    with _open(args) as store:
+    with _open(args, Action.PLAN) as store:
         policy = store.consent_policy()
         # An address no rule can read is kept as saved (contact_prefs.ledger.ledger_key): look it up so.
         key = typed_address_key(args.address, policy.region) or args.address.strip()
@@ -367,15 +360,15 @@ def _proof(args: argparse.Namespace) -> int:
 def _policy(args: argparse.Namespace) -> int:
     changes = _policy_changes(args)
     if not changes:
-        if args.actor or args.why:
-            args.parser.error("--actor and --why go with a change: --exempt, --scope, --region or --holiday")
-        with _open(args) as store:
+        if args.why:
+            args.parser.error("--why goes with a change: --exempt, --scope, --region or --holiday")
+        with _open(args, Action.PLAN) as store:
             shown_policy = PolicyShown(policy=store.consent_policy(), changes=store.policy_changes())
         _emit(shown_policy, args)
         return EXIT_DONE
-    if not args.actor or not args.why:
-        args.parser.error("a change of the consent policy needs --actor NAME and --why TEXT, recorded with it")
-    with _open(args) as opened:
+    if not args.why:
+        args.parser.error("a change of the consent policy needs --why TEXT, recorded with it and the actor")
+    with _open(args, Action.ADMIN) as opened:
         current = opened.consent_policy()
         policy = attrs.evolve(current, **changes)
         if policy == current:

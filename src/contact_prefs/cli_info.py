@@ -15,6 +15,7 @@ from .cli import EXIT_DONE, _date, _open, _progress, _shown_url, _store_url
 from .formats.info import StoreInfo
 from .formats.results import to_json
 from .inventory import take_inventory
+from .rights import Action
 
 
 def add_info_command(
@@ -35,7 +36,7 @@ def add_info_command(
 def _info(args: argparse.Namespace) -> int:
     day = args.as_of or datetime.date.today()
     url = _store_url(args)[0]
-    with _open(args) as store:
+    with _open(args, Action.PLAN) as store:
         _progress("Reading the store")
         district = store.dump()
         batches = len(store.history())

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from .privacy import redact_url
+from .privacy import shown as _shown
 
 if TYPE_CHECKING:
     from .changes import Change
@@ -70,3 +71,20 @@ class ConflictError(ContactPrefsError):
             or f"{len(points)} contact point(s) changed since the batch was planned "
             f"({shown}{more}); nothing was written: plan again"
         )
+
+
+class NotAuthorizedError(ContactPrefsError, PermissionError):
+    """An actor may not take an action: the district's policy, or a plugin, said no; nothing was read or written.
+
+    ``actor`` and ``action`` say who and what, ``reason`` why (as the policy or plugin put it).
+    """
+
+    def __init__(self, actor: str, action: str, reason: str) -> None:
+        self.actor = actor
+        self.action = action
+        self.reason = reason
+        # PermissionError's own constructor would read the arguments as an errno; the message is ours.
+        ContactPrefsError.__init__(self, f"{_shown(actor)} may not take the action {action!r}: {reason}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -7,7 +7,7 @@ backends register themselves the same way.  Every hook here is documented in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -50,4 +50,21 @@ def contact_prefs_after_commit(store: Store, receipt: Receipt) -> None:
 
     Called after the write is durable, for every plugin (not ``firstresult``).
     An exception raised here propagates to the caller; the write stays.
+    """
+
+
+@hookspec(firstresult=True)
+def contact_prefs_authorize(actor: str, action: str, context: Mapping[str, object]) -> str | None:
+    """Say whether ``actor`` may take ``action``: a SIS's own rights, or the district's policy file.
+
+    :param actor: who acts, a name valid under the id rule (checked before the hook is called).
+    :param action: one of the :class:`~contact_prefs.rights.Action` values (``"plan"``, ``"apply"``,
+        ``"undo"``, ``"import"``, ``"export"``, ``"consent"``, ``"approve"``, ``"admin"``).
+    :param context: what the action is about; the keys per action are in ``docs/governance.md``
+        (``"store"``, the store's URL with its password masked, is there for every store write).
+
+    Return the reason the action is denied, or ``None`` to allow it.  ``firstresult``: the first
+    plugin that returns a reason decides, and the others are not asked; when none does, the action
+    is allowed.  Called through :meth:`contact_prefs.Plugins.authorize`, before anything is read
+    for the action or written.
     """

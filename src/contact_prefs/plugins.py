@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from types import TracebackType
+import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 import attrs
@@ -11,11 +12,14 @@ import pluggy
 
 from . import hookspecs
 from .changes import ChangeSet
-from .errors import ContactPrefsError, StoreError, UnknownBatchError, UnknownStoreError
-from .hookspecs import StoreFactory
+from .consent import ConsentEvent, ConsentPolicy, Review
+from .errors import ContactPrefsError, NotAuthorizedError, StoreError, UnknownBatchError, UnknownStoreError
+from .hookspecs import StoreFactory, hookimpl
 from .identifiers import check_actor, id_problem
-from .ledger import LoadReport
+from .ledger import LoadReport, PolicyChange
 from .privacy import redact_url, scrub, shown, url_secrets
+from .proposals import Proposal
+from .rights import Action, Governance, action_of
 from .snapshot import Snapshot
 from .spec import BatchSpec
 from .store import BatchRecord, Receipt, Store
@@ -26,17 +30,37 @@ class Plugins:
     """A typed facade over pluggy's manager: the hooks, and the store registry they fill."""
 
     manager: pluggy.PluginManager
+    governance: Governance = attrs.field(factory=Governance)
+    """The district's policy these plugins enforce (rights and approval); no policy by default."""
 
     @classmethod
-    def load(cls, extra: Iterable[object] = ()) -> Plugins:
-        """Plugins from the ``contact_prefs`` entry points, plus ``extra`` plugin objects."""
+    def load(cls, extra: Iterable[object] = (), *, governance: Governance | None = None) -> Plugins:
+        """Plugins from the ``contact_prefs`` entry points, plus ``extra`` plugin objects, plus
+        :class:`PolicyRights` for ``governance`` when it names rights."""
         manager = pluggy.PluginManager(hookspecs.PROJECT)
         manager.add_hookspecs(hookspecs)
         manager.load_setuptools_entrypoints(hookspecs.PROJECT)
         for plugin in extra:
             manager.register(plugin)
+        if governance is None:
+            governance = Governance()
+        if governance.rights is not None:
+            manager.register(PolicyRights(governance), name="contact_prefs.policy")
         manager.check_pending()
-        return cls(manager)
+        return cls(manager, governance)
+
+    def authorize(self, actor: str, action: Action | str, context: Mapping[str, object] | None = None) -> None:
+        """The one place that decides whether ``actor`` may take ``action``: raises
+        :class:`~contact_prefs.errors.NotAuthorizedError` with the first denial of a
+        ``contact_prefs_authorize`` hook, or returns.  The actor is checked by the actor rule first
+        (:func:`~contact_prefs.identifiers.check_actor`).  ``context`` says what the action is about
+        (``docs/governance.md`` lists the keys)."""
+        check_actor(actor)
+        wanted = action_of(action)
+        shown_context = MappingProxyType(dict(context or {}))
+        reason = self.manager.hook.contact_prefs_authorize(actor=actor, action=wanted.value, context=shown_context)
+        if reason is not None:
+            raise NotAuthorizedError(actor, wanted.value, str(reason))
 
     def stores(self) -> dict[str, StoreFactory]:
         """URL scheme -> store factory, from every plugin's ``contact_prefs_register_stores``."""
@@ -77,7 +101,7 @@ class Plugins:
             raise StoreError(
                 f"cannot open the store {redact_url(url)!r}: {scrub(str(error), url_secrets(url))}"
             ) from None
-        return ObservedStore(store, self.manager.hook)
+        return ObservedStore(store, self, redact_url(url))
 
 
 def open_store(url: str) -> Store:
@@ -90,18 +114,36 @@ def open_store(url: str) -> Store:
     return Plugins.load().open_store(url)
 
 
+@attrs.frozen
+class PolicyRights:
+    """The bundled rights plugin: denies what a district's :class:`~contact_prefs.rights.Governance`
+    does not grant (:func:`~contact_prefs.rights.rights_denial`)."""
+
+    governance: Governance
+
+    @hookimpl
+    def contact_prefs_authorize(self, actor: str, action: str) -> str | None:
+        return self.governance.denial(actor, Action(action))
+
+
 @attrs.define
 class ObservedStore:
-    """A store whose commits and undos are announced to the ``after_commit`` hook.
+    """A store whose writes are authorized first and whose commits and undos are announced.
 
-    It also checks what enters the history (the actor, the batch id to undo) by
-    the rule of :mod:`contact_prefs.identifiers`, so every backend refuses the
-    same ones the same way.  Everything else is the backend's own: other
-    attributes pass through.
+    Before every write it asks :meth:`Plugins.authorize` with the write's actor
+    (``load``: import, ``commit``: apply, ``undo``: undo, ``record_consent`` and
+    ``resolve_review``: consent, ``set_consent_policy``: admin), so a denial
+    writes nothing; commits and undos are announced to the ``after_commit``
+    hook.  It also checks what enters the history (the actor, the batch id to
+    undo) by the rule of :mod:`contact_prefs.identifiers`, so every backend
+    refuses the same ones the same way.  Everything else is the backend's own:
+    other attributes pass through.
     """
 
     inner: Store
-    hook: Any = attrs.field(repr=False)
+    plugins: Plugins = attrs.field(repr=False)
+    masked_url: str = ""
+    """The store's URL with its password masked: the ``store`` of every authorization's context."""
 
     def load(
         self,
@@ -111,6 +153,8 @@ class ObservedStore:
         keep_preferences: bool = False,
         actor: str = "import",
     ) -> LoadReport:
+        context = {"snapshot": snapshot, "remove": remove, "keep_preferences": keep_preferences}
+        self._authorize(actor, Action.IMPORT, context)
         return self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor)
 
     def dump(self) -> Snapshot:
@@ -120,17 +164,48 @@ class ObservedStore:
         return self.inner.snapshot(spec)
 
     def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
-        check_actor(actor)
+        context: dict[str, object] = {"spec": changeset.spec, "change_set": changeset}
         if proposal_id is None:  # stores written before proposals take no proposal_id
+            self._authorize(actor, Action.APPLY, context)
             return self._announce(self.inner.commit(changeset, actor=actor))
+        self._authorize(actor, Action.APPLY, {**context, "proposal_id": proposal_id})
         return self._announce(self.inner.commit(changeset, actor=actor, proposal_id=proposal_id))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
-        check_actor(actor)
+        self._authorize(actor, Action.UNDO, {"batch_id": batch_id})
         problem = id_problem(batch_id)
         if problem:  # no batch has such an id: say so before a backend tries to look it up
             raise UnknownBatchError(f"no batch has the id {shown(batch_id)}, which {problem}")
         return self._announce(self.inner.undo(batch_id, actor=actor))
+
+    def record_consent(
+        self, events: Sequence[ConsentEvent] = (), *, reviews: Sequence[Review] = (), actor: str
+    ) -> None:
+        self._authorize(actor, Action.CONSENT, {"events": tuple(events), "reviews": tuple(reviews)})
+        self.inner.record_consent(events, reviews=reviews, actor=actor)
+
+    def resolve_review(
+        self, review_id: str, *, revoked: bool, actor: str, note: str, at: datetime.datetime
+    ) -> Review:
+        self._authorize(actor, Action.CONSENT, {"review_id": review_id, "revoked": revoked})
+        return self.inner.resolve_review(review_id, revoked=revoked, actor=actor, note=note, at=at)
+
+    def set_consent_policy(self, policy: ConsentPolicy, *, actor: str, why: str) -> PolicyChange:
+        self._authorize(actor, Action.ADMIN, {"policy": policy, "why": why})
+        return self.inner.set_consent_policy(policy, actor=actor, why=why)
+
+    def propose(self, proposal: Proposal) -> None:
+        # Proposing is the first half of an apply: the proposer is named on the batch it becomes.
+        self._authorize(proposal.proposer, Action.APPLY, {"spec": proposal.spec, "proposal_id": proposal.proposal_id})
+        self.inner.propose(proposal)
+
+    def approve(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        self._authorize(actor, Action.APPROVE, {"proposal_id": proposal_id})
+        return self.inner.approve(proposal_id, actor=actor, at=at)
+
+    def withdraw(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        self._authorize(actor, Action.APPLY, {"proposal_id": proposal_id})
+        return self.inner.withdraw(proposal_id, actor=actor, at=at)
 
     def history(self) -> tuple[BatchRecord, ...]:
         return self.inner.history()
@@ -149,6 +224,9 @@ class ObservedStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
+    def _authorize(self, actor: str, action: Action, context: Mapping[str, object]) -> None:
+        self.plugins.authorize(actor, action, {"store": self.masked_url, **context})
+
     def _announce(self, receipt: Receipt) -> Receipt:
-        self.hook.contact_prefs_after_commit(store=self.inner, receipt=receipt)
+        self.plugins.manager.hook.contact_prefs_after_commit(store=self.inner, receipt=receipt)
         return receipt
