@@ -28,6 +28,12 @@ def _modes(value: Any) -> frozenset[Mode]:
     return frozenset(Mode(mode) for mode in value)
 
 
+def _required(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    # Not a converter to bool: "no" or "false" from a form or an environment variable would be true.
+    if type(value) is not bool:
+        raise ValueError(f"required is true or false, not {value!r}")
+
+
 def _max_changes(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and (type(value) is not int or value < 0):
         raise ValueError(f"max_changes is a whole number of zero or more, or None for no limit; not {value!r}")
@@ -46,7 +52,7 @@ class ApprovalPolicy:
     needs approval; the other fields say which batches do once it is true.
     """
 
-    required: bool = attrs.field(default=False, converter=bool)
+    required: bool = attrs.field(default=False, validator=_required)
     max_changes: int | None = attrs.field(default=None, validator=_max_changes)
     reasons: ReasonSet = attrs.field(factory=lambda: ReasonSet([Reason.EMERGENCY]), converter=_reasons)
     modes: frozenset[Mode] = attrs.field(factory=lambda: frozenset({Mode.CENSUS_STAFF}), converter=_modes)

@@ -80,6 +80,11 @@ def _id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise ValueError(f"{attribute.name} {problem}")
 
 
+def _optional_id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _id(instance, attribute, value)
+
+
 def _optional_actor(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None:
         check_actor(value)
@@ -107,7 +112,7 @@ class Proposal:
     approved_at: datetime.datetime | None = attrs.field(default=None, validator=_aware)
     withdrawn_by: str | None = attrs.field(default=None, validator=_optional_actor)
     withdrawn_at: datetime.datetime | None = attrs.field(default=None, validator=_aware)
-    batch_id: str | None = None
+    batch_id: str | None = attrs.field(default=None, validator=_optional_id)
     applied_by: str | None = attrs.field(default=None, validator=_optional_actor)
     applied_at: datetime.datetime | None = attrs.field(default=None, validator=_aware)
 
@@ -193,7 +198,12 @@ def check_application(proposal: Proposal, change_set: ChangeSet, *, at: datetime
         raise ProposalError(f"proposal {proposal.proposal_id} was approved for another batch spec")
     if changeset_digest(change_set) != proposal.digest:
         differing = changes_between(proposal.counts, change_set.counts())
-        how_many = f"{differing:,} change(s) differ" if differing else "the same number of changes, at other points"
+        # Equal results tables: the same switches at other points, or planned under other consent.
+        how_many = (
+            f"{differing:,} change(s) differ"
+            if differing
+            else "as many changes of each kind, but at other points or under other consent"
+        )
         raise PlanMovedError(
             f"the district moved since proposal {proposal.proposal_id} was approved: planned again, "
             f"{how_many}; nothing was written: propose the batch again",
