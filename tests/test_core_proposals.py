@@ -301,3 +301,13 @@ NAIVE = datetime.datetime(2026, 11, 30, 9, 0)
 def test_a_proposal_refuses_what_no_store_could_keep_alike(fields: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         attrs.evolve(PROPOSED, **fields)
+
+
+def test_counts_are_every_pair_so_a_store_may_keep_only_the_pairs_changed() -> None:
+    changed = {pair: n for pair, n in PROPOSED.counts.items() if n}
+    assert len(changed) < len(PROPOSED.counts)
+    assert attrs.evolve(PROPOSED, counts=changed) == PROPOSED
+    assert attrs.evolve(PROPOSED, counts=changed).counts == CHANGES.counts()
+    for bad in ({(Method.EMAIL, Reason.GENERAL): -1}, {(Method.EMAIL, Reason.GENERAL): 1.5}, {("fax", "general"): 1}):
+        with pytest.raises(ValueError, match="counts hold a whole number of zero or more"):
+            attrs.evolve(PROPOSED, counts=bad)

@@ -62,7 +62,16 @@ class ProposalState(_Vocabulary):
 
 
 def _counts(value: Mapping[tuple[Method, Reason], int]) -> Counts:
-    return dict(value)
+    """Every (method, reason) pair, zeros included, as a change set counts them: a proposal read
+    back from a store that keeps only the pairs changed equals the one proposed."""
+    counts = {(method, reason): 0 for method in Method for reason in Reason}
+    for pair, n in dict(value).items():
+        if pair not in counts or type(n) is not int or n < 0:
+            raise ValueError(
+                f"counts hold a whole number of zero or more per (method, reason) pair, not {n!r} for {pair!r}"
+            )
+        counts[pair] = n
+    return counts
 
 
 def _aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
