@@ -158,3 +158,23 @@ def test_proposals_approved_out_of_their_order_verify_intact(store: Store) -> No
     report = verify_history(store)
     assert report.intact, report.problem
     assert report.links == 7
+
+
+def test_the_governance_names_are_public() -> None:
+    import contact_prefs
+    from contact_prefs import approval, chain, proposals
+
+    assert contact_prefs.__all__ == sorted(contact_prefs.__all__)
+    assert contact_prefs.ApprovalPolicy is approval.ApprovalPolicy
+    assert contact_prefs.ChainReport is chain.ChainReport
+    for name in (
+        "Approval",
+        "ApprovalRequiredError",
+        "PlanMovedError",
+        "Proposal",
+        "ProposalError",
+        "ProposalState",
+        "UnknownProposalError",
+    ):
+        assert name in contact_prefs.__all__
+        assert getattr(contact_prefs, name) is getattr(proposals, name)

@@ -4,7 +4,9 @@ The core (types, rules, :func:`plan`) does no I/O; stores come from plugins
 and are opened with :func:`open_store`.
 """
 
+from .approval import ApprovalPolicy
 from .batch import run_batch
+from .chain import ChainReport
 from .changes import Change, ChangeSet, PointUpdate, Skip
 from .consent import Channel, ConsentAction, ConsentEvent, ConsentPolicy, Review, RevocationScope
 from .enums import Method, Mode, Reason, Setting, SkipReason, Source
@@ -22,6 +24,15 @@ from .hookspecs import hookimpl
 from .ledger import LoadReport, PolicyChange
 from .planning import plan
 from .plugins import Plugins, open_store
+from .proposals import (
+    Approval,
+    ApprovalRequiredError,
+    PlanMovedError,
+    Proposal,
+    ProposalError,
+    ProposalState,
+    UnknownProposalError,
+)
 from .reasons import ReasonSet
 from .records import ContactPoint, DistrictAssignment, Enrollment, HouseholdMember, Person, Relationship
 from .selection import Selection
@@ -30,9 +41,13 @@ from .spec import BatchSpec
 from .store import BatchRecord, BatchSummary, Receipt, Store
 
 __all__ = [
+    "Approval",
+    "ApprovalPolicy",
+    "ApprovalRequiredError",
     "BatchRecord",
     "BatchSpec",
     "BatchSummary",
+    "ChainReport",
     "Change",
     "ChangeSet",
     "Channel",
@@ -49,9 +64,13 @@ __all__ = [
     "Method",
     "Mode",
     "Person",
+    "PlanMovedError",
     "Plugins",
     "PointUpdate",
     "PolicyChange",
+    "Proposal",
+    "ProposalError",
+    "ProposalState",
     "Reason",
     "ReasonSet",
     "Receipt",
@@ -69,6 +88,7 @@ __all__ = [
     "Store",
     "StoreError",
     "UnknownBatchError",
+    "UnknownProposalError",
     "UnknownReviewError",
     "UnknownStoreError",
     "hookimpl",
