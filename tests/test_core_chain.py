@@ -312,3 +312,12 @@ def test_the_entries_of_a_proposal_follow_its_steps() -> None:
     # Approval and application leave the proposal's own entry as it was chained.
     (as_proposed,) = entries_of(history=[], consent_events=[], policy_changes=[], proposals=[proposal])
     assert as_proposed == entries[0]
+
+
+@given(entries=SOME_ENTRIES, data=st.data())
+def test_an_entry_chained_twice_is_found_at_the_second_link(entries: list[Entry], data: st.DataObject) -> None:
+    # Every hash follows, every entry is held: only the repeated link shows the forgery.
+    links = chain_after(None, entries)
+    again = entries[data.draw(st.integers(0, len(entries) - 1))]
+    forged = links + chain_after(links[-1], [again])
+    found(verify_chain(forged, entries), len(forged), "chained twice")

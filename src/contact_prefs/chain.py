@@ -325,7 +325,14 @@ def verify_chain(links: Sequence[Link], entries: Sequence[Entry], *, expect_head
         if (entry.kind, entry.key) in held:
             twice.append((entry.kind, entry.key))
         held.setdefault((entry.kind, entry.key), entry)
-    chained = {(link.kind, link.key): position for position, link in enumerate(links, 1)}
+    chained: dict[tuple[EntryKind, str], int] = {}
+    for position, link in enumerate(links, 1):
+        if (link.kind, link.key) in chained:
+            problems.append(
+                (position, f"{_named(link.kind, link.key)} is chained twice: the link at {position} was inserted")
+            )
+            break
+        chained[link.kind, link.key] = position
     for position, link in enumerate(links, 1):
         now = held.get((link.kind, link.key))
         if now is None:
