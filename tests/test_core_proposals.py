@@ -311,3 +311,9 @@ def test_counts_are_every_pair_so_a_store_may_keep_only_the_pairs_changed() -> N
     for bad in ({(Method.EMAIL, Reason.GENERAL): -1}, {(Method.EMAIL, Reason.GENERAL): 1.5}, {("fax", "general"): 1}):
         with pytest.raises(ValueError, match="counts hold a whole number of zero or more"):
             attrs.evolve(PROPOSED, counts=bad)
+
+
+@pytest.mark.parametrize(("field", "text"), [("reasons", "emergency"), ("modes", "census_staff")])
+def test_a_policy_takes_a_collection_not_one_name(field: str, text: str) -> None:
+    with pytest.raises(ValueError, match=f"{field} is a collection of names, such as \\['{text}'\\], not one name"):
+        ApprovalPolicy(**{field: text})

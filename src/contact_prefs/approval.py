@@ -20,12 +20,19 @@ from .reasons import ReasonSet
 DEFAULT_EXPIRY = datetime.timedelta(days=7)
 
 
+def _names(field: str, value: Any) -> Any:
+    # One name is text, and text is a collection of letters: refuse it rather than read "e", "m"...
+    if isinstance(value, str):
+        raise ValueError(f"{field} is a collection of names, such as [{value!r}], not one name")
+    return value
+
+
 def _reasons(value: Any) -> ReasonSet:
-    return ReasonSet(value)
+    return ReasonSet(_names("reasons", value))
 
 
 def _modes(value: Any) -> frozenset[Mode]:
-    return frozenset(Mode(mode) for mode in value)
+    return frozenset(Mode(mode) for mode in _names("modes", value))
 
 
 def _required(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
