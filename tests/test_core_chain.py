@@ -321,3 +321,19 @@ def test_an_entry_chained_twice_is_found_at_the_second_link(entries: list[Entry]
     again = entries[data.draw(st.integers(0, len(entries) - 1))]
     forged = links + chain_after(links[-1], [again])
     found(verify_chain(forged, entries), len(forged), "chained twice")
+
+
+HEXES = st.text("0123456789abcdef", min_size=64, max_size=64)
+LINKS = st.lists(
+    st.builds(Link, seq=st.integers(-1, 9), kind=KINDS, key=KEYS, digest=HEXES, prev=HEXES, hash=HEXES), max_size=6
+)
+
+
+@given(links=LINKS, entries=st.lists(ENTRY, max_size=6), expect_head=st.none() | HEXES)
+def test_any_links_and_entries_give_a_report_never_an_error(
+    links: list[Link], entries: list[Entry], expect_head: str | None
+) -> None:
+    report = verify_chain(links, entries, expect_head=expect_head)
+    assert report.head == head_of(links) and report.links == len(links)
+    if not report.intact:
+        assert report.position is None or 1 <= report.position <= len(links) + 1
