@@ -4,7 +4,9 @@ The core (types, rules, :func:`plan`) does no I/O; stores come from plugins
 and are opened with :func:`open_store`.
 """
 
+from .approval import ApprovalPolicy
 from .batch import run_batch
+from .chain import ChainReport
 from .changes import Change, ChangeSet, PointUpdate, Skip
 from .consent import Channel, ConsentAction, ConsentEvent, ConsentPolicy, Review, RevocationScope
 from .enums import Method, Mode, Reason, Setting, SkipReason, Source
@@ -23,6 +25,15 @@ from .hookspecs import hookimpl
 from .ledger import LoadReport, PolicyChange
 from .planning import plan
 from .plugins import Plugins, open_store
+from .proposals import (
+    Approval,
+    ApprovalRequiredError,
+    PlanMovedError,
+    Proposal,
+    ProposalError,
+    ProposalState,
+    UnknownProposalError,
+)
 from .reasons import ReasonSet
 from .records import ContactPoint, DistrictAssignment, Enrollment, HouseholdMember, Person, Relationship
 from .rights import Action, Governance, Rights
@@ -33,9 +44,13 @@ from .store import BatchRecord, BatchSummary, Receipt, Store
 
 __all__ = [
     "Action",
+    "Approval",
+    "ApprovalPolicy",
+    "ApprovalRequiredError",
     "BatchRecord",
     "BatchSpec",
     "BatchSummary",
+    "ChainReport",
     "Change",
     "ChangeSet",
     "Channel",
@@ -54,9 +69,13 @@ __all__ = [
     "Mode",
     "NotAuthorizedError",
     "Person",
+    "PlanMovedError",
     "Plugins",
     "PointUpdate",
     "PolicyChange",
+    "Proposal",
+    "ProposalError",
+    "ProposalState",
     "Reason",
     "ReasonSet",
     "Receipt",
@@ -75,6 +94,7 @@ __all__ = [
     "Store",
     "StoreError",
     "UnknownBatchError",
+    "UnknownProposalError",
     "UnknownReviewError",
     "UnknownStoreError",
     "hookimpl",

@@ -20,12 +20,25 @@ from .reasons import ReasonSet
 DEFAULT_EXPIRY = datetime.timedelta(days=7)
 
 
+def _names(field: str, value: Any) -> Any:
+    # One name is text, and text is a collection of letters: refuse it rather than read "e", "m"...
+    if isinstance(value, str):
+        raise ValueError(f"{field} is a collection of names, such as [{value!r}], not one name")
+    return value
+
+
 def _reasons(value: Any) -> ReasonSet:
-    return ReasonSet(value)
+    return ReasonSet(_names("reasons", value))
 
 
 def _modes(value: Any) -> frozenset[Mode]:
-    return frozenset(Mode(mode) for mode in value)
+    return frozenset(Mode(mode) for mode in _names("modes", value))
+
+
+def _required(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    # Not a converter to bool: "no" or "false" from a form or an environment variable would be true.
+    if type(value) is not bool:
+        raise ValueError(f"required is true or false, not {value!r}")
 
 
 def _max_changes(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -46,7 +59,7 @@ class ApprovalPolicy:
     needs approval; the other fields say which batches do once it is true.
     """
 
-    required: bool = attrs.field(default=False, converter=bool)
+    required: bool = attrs.field(default=False, validator=_required)
     max_changes: int | None = attrs.field(default=None, validator=_max_changes)
     reasons: ReasonSet = attrs.field(factory=lambda: ReasonSet([Reason.EMERGENCY]), converter=_reasons)
     modes: frozenset[Mode] = attrs.field(factory=lambda: frozenset({Mode.CENSUS_STAFF}), converter=_modes)

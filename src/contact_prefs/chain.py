@@ -277,6 +277,10 @@ class ChainReport:
         return self.problem is None
 
 
+_ORDERED = (EntryKind.BATCH, EntryKind.CONSENT, EntryKind.POLICY)
+"""The kinds whose order in a store is part of the history (the others are found by their key)."""
+
+
 def _named(kind: EntryKind, key: str) -> str:
     if kind in (EntryKind.CONSENT, EntryKind.POLICY):
         return f"{kind.value} entry #{key}"
@@ -288,8 +292,11 @@ def verify_chain(links: Sequence[Link], entries: Sequence[Entry], *, expect_head
 
     Finds, in chain order, the first link whose hashes do not follow (a link
     edited, removed, inserted or moved), the first entry whose content is not
-    what was chained (edited), chained but gone (removed), or out of its
-    chained order (moved); then any entry held but never chained (inserted).
+    what was chained (edited), chained but gone (removed), held twice, or,
+    for batches, consent events and policy changes, out of its chained order
+    (moved); then any entry held but never chained (inserted).  Entries are
+    matched to links by kind and key, so ``entries`` may list the steps of
+    each proposal together (as :func:`entries_of` does).
     With ``expect_head``, that hash must be one of the chain's: a head kept
     elsewhere proves the history up to it was not rewritten.
     """
@@ -313,9 +320,19 @@ def verify_chain(links: Sequence[Link], entries: Sequence[Entry], *, expect_head
         prev = link.hash
 
     held: dict[tuple[EntryKind, str], Entry] = {}
+    twice: list[tuple[EntryKind, str]] = []
     for entry in entries:
+        if (entry.kind, entry.key) in held:
+            twice.append((entry.kind, entry.key))
         held.setdefault((entry.kind, entry.key), entry)
-    chained = {(link.kind, link.key): position for position, link in enumerate(links, 1)}
+    chained: dict[tuple[EntryKind, str], int] = {}
+    for position, link in enumerate(links, 1):
+        if (link.kind, link.key) in chained:
+            problems.append(
+                (position, f"{_named(link.kind, link.key)} is chained twice: the link at {position} was inserted")
+            )
+            break
+        chained[link.kind, link.key] = position
     for position, link in enumerate(links, 1):
         now = held.get((link.kind, link.key))
         if now is None:
@@ -330,10 +347,13 @@ def verify_chain(links: Sequence[Link], entries: Sequence[Entry], *, expect_head
             )
             break
 
-    # Each kind's entries must stand in the order they were chained (a moved batch reorders the history).
+    # Batches, consent events and policy changes must stand in the order they were chained: their
+    # order is part of what the history says (a moved batch reorders it).  A proposal's steps are
+    # found by its id: stores list them after it, while the chain has them as they happened.
     by_kind: dict[EntryKind, list[str]] = {}
-    for entry in entries:
-        by_kind.setdefault(entry.kind, []).append(entry.key)
+    for kind, key in held:
+        if kind in _ORDERED:
+            by_kind.setdefault(kind, []).append(key)
     for kind, keys in by_kind.items():
         in_chain = [key for key in keys if (kind, key) in chained]
         expected = sorted(in_chain, key=lambda key: chained[kind, key])
@@ -342,6 +362,11 @@ def verify_chain(links: Sequence[Link], entries: Sequence[Entry], *, expect_head
                 position = chained[kind, want]
                 problems.append((position, f"{_named(kind, want)}, chained at position {position}, was moved"))
                 break
+
+    if twice:
+        kind, key = twice[0]
+        position = chained.get((kind, key), len(links) + 1)
+        problems.append((position, f"{_named(kind, key)} is in the history twice: one was inserted"))
 
     inserted = [entry for entry in entries if (entry.kind, entry.key) not in chained]
     if inserted:

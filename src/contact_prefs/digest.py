@@ -9,7 +9,7 @@ each of these fields separated by a tab and ended by a newline::
 
 Enums are their values (``cell_phone``, ``portal``); reason sets are their
 bit masks in decimal (bit *i* is the *i*-th reason of ``Reason``); ``affects``
-is zero or more person ids, sorted, each its own field.  Ids never hold a tab
+is zero or more person ids, sorted by code point, each its own field.  Ids never hold a tab
 or a newline (the id rule refuses control characters), so the text is
 unambiguous.  Another program can compute the same digest from the same plan.
 

@@ -67,12 +67,26 @@ def apply_proposal(store: Store, proposal_id: str, *, actor: str, at: datetime.d
     raise AssertionError("unreachable")
 
 
+READS = 5
+"""How many times :func:`verify_history` reads a store that other writers keep changing."""
+
+
 def verify_history(store: Store, *, expect_head: str | None = None) -> ChainReport:
-    """Recompute the store's chain from what it holds now (:func:`~contact_prefs.chain.verify_chain`)."""
-    entries = entries_of(
-        history=reversed(store.history()),
-        consent_events=store.consent_events(),
-        policy_changes=store.policy_changes(),
-        proposals=store.proposals(),
-    )
-    return verify_chain(store.chain(), entries, expect_head=expect_head)
+    """Recompute the store's chain from what it holds now (:func:`~contact_prefs.chain.verify_chain`).
+
+    Each of a store's methods reads in a transaction of its own: a write landing between the
+    reads of the history and of the chain would look like an entry removed or inserted.  Every
+    write that records an entry appends its link in the same transaction, so the chain is read
+    before and after the entries, and everything is read again when it moved in between.
+    """
+    for attempt in range(1, READS + 1):
+        links = store.chain()
+        entries = entries_of(
+            history=reversed(store.history()),
+            consent_events=store.consent_events(),
+            policy_changes=store.policy_changes(),
+            proposals=store.proposals(),
+        )
+        if attempt == READS or store.chain() == links:
+            return verify_chain(links, entries, expect_head=expect_head)
+    raise AssertionError("unreachable")

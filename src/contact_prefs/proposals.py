@@ -62,7 +62,16 @@ class ProposalState(_Vocabulary):
 
 
 def _counts(value: Mapping[tuple[Method, Reason], int]) -> Counts:
-    return dict(value)
+    """Every (method, reason) pair, zeros included, as a change set counts them: a proposal read
+    back from a store that keeps only the pairs changed equals the one proposed."""
+    counts = {(method, reason): 0 for method in Method for reason in Reason}
+    for pair, n in dict(value).items():
+        if pair not in counts or type(n) is not int or n < 0:
+            raise ValueError(
+                f"counts hold a whole number of zero or more per (method, reason) pair, not {n!r} for {pair!r}"
+            )
+        counts[pair] = n
+    return counts
 
 
 def _aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -78,6 +87,11 @@ def _digest(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 def _id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if (problem := id_problem(value)) is not None:
         raise ValueError(f"{attribute.name} {problem}")
+
+
+def _optional_id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _id(instance, attribute, value)
 
 
 def _optional_actor(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -107,7 +121,7 @@ class Proposal:
     approved_at: datetime.datetime | None = attrs.field(default=None, validator=_aware)
     withdrawn_by: str | None = attrs.field(default=None, validator=_optional_actor)
     withdrawn_at: datetime.datetime | None = attrs.field(default=None, validator=_aware)
-    batch_id: str | None = None
+    batch_id: str | None = attrs.field(default=None, validator=_optional_id)
     applied_by: str | None = attrs.field(default=None, validator=_optional_actor)
     applied_at: datetime.datetime | None = attrs.field(default=None, validator=_aware)
 
@@ -193,7 +207,12 @@ def check_application(proposal: Proposal, change_set: ChangeSet, *, at: datetime
         raise ProposalError(f"proposal {proposal.proposal_id} was approved for another batch spec")
     if changeset_digest(change_set) != proposal.digest:
         differing = changes_between(proposal.counts, change_set.counts())
-        how_many = f"{differing:,} change(s) differ" if differing else "the same number of changes, at other points"
+        # Equal results tables: the same switches at other points, or planned under other consent.
+        how_many = (
+            f"{differing:,} change(s) differ"
+            if differing
+            else "as many changes of each kind, but at other points or under other consent"
+        )
         raise PlanMovedError(
             f"the district moved since proposal {proposal.proposal_id} was approved: planned again, "
             f"{how_many}; nothing was written: propose the batch again",
