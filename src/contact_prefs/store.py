@@ -201,7 +201,7 @@ class Store(Protocol):
         chain link, in one transaction; the withdrawn proposal."""
 
     def proposals(self) -> tuple[Proposal, ...]:
-        """Every proposal, oldest first, as it stands (approved, withdrawn, applied)."""
+        """Every proposal, in the order proposed, as it stands (approved, withdrawn, applied)."""
 
     def chain(self) -> tuple[Link, ...]:
         """Every link of the history's chain, in order (see :mod:`contact_prefs.chain`): one per batch,
