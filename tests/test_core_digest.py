@@ -201,3 +201,16 @@ def test_changes_between_two_results_tables() -> None:
     assert changes_between({E: 3}, {A: 3}) == 6  # as many, elsewhere: all of them differ
     assert changes_between({E: 3, A: 0}, {E: 3}) == 0  # a missing pair counts as zero
     assert changes_between({}, {E: 2, A: 5}) == 7
+
+
+def test_the_fast_encoding_is_the_documented_one() -> None:
+    """``updates_digest`` writes each line out for speed; it must be :func:`update_line` exactly."""
+    from contact_prefs.demo import build_district, sample_spec
+    from contact_prefs.digest import _lines, update_line
+    from contact_prefs.planning import plan
+
+    updates = plan(sample_spec(), build_district(students=300)).updates
+    assert {len(update.affects) for update in updates} >= {1, 2}  # household phones affect several
+    for with_consent in (True, False):
+        fast = list(_lines(updates, with_consent))
+        assert fast == [update_line(update, with_consent=with_consent) for update in updates]

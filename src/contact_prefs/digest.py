@@ -20,12 +20,16 @@ revocation that arrives after approval changes the digest, as it should.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
 
 from .changes import ChangeSet, PointUpdate
 from .enums import Method, Reason
+from .plain import METHOD_VALUES, SOURCE_VALUES
 
 HEADER = "contact-prefs change set 1\n"
+
+_MASK_TEXTS = [str(mask) for mask in range(1 << len(Reason))]
 
 
 def update_line(update: PointUpdate, *, with_consent: bool = True) -> str:
@@ -43,17 +47,32 @@ def update_line(update: PointUpdate, *, with_consent: bool = True) -> str:
     return "\t".join(fields) + "\n"
 
 
-def updates_digest(updates: Iterable[PointUpdate], *, with_consent: bool = True, header: str = HEADER) -> str:
-    """The SHA-256 (hex) of ``header`` and one line per update, in the order given."""
-    sha = hashlib.sha256(header.encode())
-    # Hashing in chunks keeps memory flat for a district-wide batch.
-    chunk: list[str] = []
+def _lines(updates: Iterable[PointUpdate], with_consent: bool) -> Iterator[str]:
+    """:func:`update_line` of each update, written out for speed: a district-wide commit hashes
+    every point it writes (dict look-ups instead of ``Enum.value``, mask texts made once)."""
+    methods, sources, masks = METHOD_VALUES, SOURCE_VALUES, _MASK_TEXTS
     for update in updates:
-        chunk.append(update_line(update, with_consent=with_consent))
-        if len(chunk) == 10_000:
-            sha.update("".join(chunk).encode())
-            chunk.clear()
-    sha.update("".join(chunk).encode())
+        affects = update.affects
+        if len(affects) == 1:
+            (only,) = affects
+            tail = "\t" + only
+        else:
+            tail = "".join("\t" + person for person in sorted(affects))
+        before, after = masks[update.enabled_before.mask], masks[update.enabled_after.mask]
+        fields = f"{update.owner_id}\t{methods[update.method]}\t{sources[update.source_before]}\t{before}\t{after}"
+        if with_consent:
+            yield f"{fields}\t{masks[update.revoked_before.mask]}{tail}\n"
+        else:
+            yield f"{fields}{tail}\n"
+
+
+def updates_digest(updates: Iterable[PointUpdate], *, with_consent: bool = True, header: str = HEADER) -> str:
+    """The SHA-256 (hex) of ``header`` and one :func:`update_line` per update, in the order given."""
+    sha = hashlib.sha256(header.encode())
+    lines = _lines(updates, with_consent)
+    # Hashing in chunks keeps memory flat for a district-wide batch.
+    while chunk := "".join(itertools.islice(lines, 10_000)):
+        sha.update(chunk.encode())
     return sha.hexdigest()
 
 
