@@ -281,6 +281,25 @@ def test_a_version_3_store_is_chained_as_it_stood_and_verifies_intact(tmp_path: 
         assert (after.links, store.chain()[-1].key) == (report.links + 1, receipt.batch_id)
 
 
+def test_a_version_2_store_chains_the_revocations_its_flags_became(tmp_path: Path) -> None:
+    # Version 3 turned each revoked flag into a REVOKE event; version 4 chains those events too.
+    path = tmp_path / "district.db"
+    connection = connect(str(path), migrations=schema.MIGRATIONS[:2])
+    with connection:
+        points = TABLES["contact_points"]
+        connection.executemany(points.upsert(), map(points.to_row, DISTRICT.contact_points))
+        connection.execute(
+            "UPDATE contact_points SET revoked = 1 WHERE owner_id = ? AND method = ?",
+            (G1_MAIL.owner_id, G1_MAIL.method.value),
+        )
+    connection.close()
+    with SQLiteStore.open(str(path)) as store:
+        events = store.consent_events()
+        assert [event.address for event in events] == [revocation(G1_MAIL).address]
+        assert [(link.kind, link.key) for link in store.chain()] == [(EntryKind.CONSENT, "1")]
+        assert verify_history(store).intact
+
+
 def test_a_version_3_store_without_history_migrates_to_an_empty_chain(tmp_path: Path) -> None:
     path = tmp_path / "district.db"
     connect(str(path), migrations=schema.MIGRATIONS[:3]).close()
