@@ -206,14 +206,13 @@ class SQLiteStore(ClosesOnExit):
         # taken: other writers wait for SQLite only.  An entry naming an approval waits for the proposal.
         rows = history_rows.point_rows(updates)
         points, affects = history_rows.points_json(rows), history_rows.affects_json(updates)
-        entry = None if proposal_id is not None else _batch_entry(batch_id, actor, at, changeset.spec, counts, updates)
+        unapproved = _batch_entry(batch_id, actor, at, changeset.spec, counts, updates) if proposal_id is None else None
         with self._transaction("commit a batch to", write=True) as connection:
             proposal = approval = None
             if proposal_id is not None:
                 proposal = proposal_rows.find(connection, proposal_id, describe(self.path))
-                check_application(proposal, changeset, at=at)
+                check_application(proposal, changeset, at=at)  # before anything is written
                 approval = approval_of(proposal)
-                entry = _batch_entry(batch_id, actor, at, changeset.spec, counts, updates, approval=approval)
             self._record(
                 connection, batch_id, actor, at, spec, counts, len(changeset), points, affects, approval=approval
             )
@@ -223,8 +222,9 @@ class SQLiteStore(ClosesOnExit):
                 connection.execute("ROLLBACK TO points")
                 writes = check_commit(updates, self._points_now(connection, points))
                 self._write(connection, _COMMIT_POINT, history_rows.point_rows(writes))
-            assert entry is not None
-            entries = [entry]
+            entries = [
+                unapproved or _batch_entry(batch_id, actor, at, changeset.spec, counts, updates, approval=approval)
+            ]
             if proposal is not None:
                 applied = applied_proposal(proposal, batch_id=batch_id, actor=actor, at=at)
                 connection.execute(proposal_rows.UPDATE_STATE, proposal_rows.proposal_row(applied))
@@ -290,9 +290,7 @@ class SQLiteStore(ClosesOnExit):
             ledgers.refresh(connection, {event.address for event in events} | {review.address for review in reviews})
         log.info("consent recorded by %s: %d events, %d messages to review", actor, len(events), len(reviews))
 
-    def resolve_review(
-        self, review_id: str, *, revoked: bool, actor: str, note: str, at: datetime.datetime
-    ) -> Review:
+    def resolve_review(self, review_id: str, *, revoked: bool, actor: str, note: str, at: datetime.datetime) -> Review:
         """Record a reviewer's reading of a waiting message as :func:`~contact_prefs.ledger.resolve` decides,
         and the ``revoked`` that follows at every point holding its address, in one transaction."""
         with self._transaction("resolve a review in", write=True) as connection:
