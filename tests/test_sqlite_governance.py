@@ -24,6 +24,7 @@ from contact_prefs import (
     Reason,
     ReasonSet,
     Snapshot,
+    StoreError,
     plan,
 )
 from contact_prefs.approval import ApprovalPolicy
@@ -191,6 +192,18 @@ def test_the_chain_is_append_only(recorded: Recorded, statement: str) -> None:
     with sqlite3.connect(recorded.path) as connection, pytest.raises(sqlite3.IntegrityError, match="appended"):
         connection.execute(statement)
     connection.close()
+
+
+def test_a_chain_row_that_is_no_link_is_named(recorded: Recorded) -> None:
+    with sqlite3.connect(recorded.path) as connection:
+        connection.execute("DROP TRIGGER chain_append_only_UPDATE")
+        connection.execute("UPDATE chain SET kind = 'forged' WHERE seq = 3")
+    connection.close()
+    with (
+        SQLiteStore.open(str(recorded.path)) as store,
+        pytest.raises(StoreError, match="was edited: its row 3 is no link"),
+    ):
+        verify_history(store)
 
 
 def test_a_refused_commit_adds_no_link(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from contact_prefs import StoreError
 from contact_prefs.chain import Entry, Link, batch_entry_of, chain_after, consent_entry, policy_entry
 from contact_prefs.consent import ConsentEvent
 from contact_prefs.ledger import PolicyChange
@@ -37,9 +38,16 @@ def link_from_row(row: Row) -> Link:
     return Link(seq=seq, kind=kind, key=key, digest=digest, prev=prev, hash=hash_)
 
 
-def links(connection: sqlite3.Connection) -> tuple[Link, ...]:
-    """Every link, in chain order."""
-    return tuple(map(link_from_row, connection.execute(f"SELECT {LINK_COLUMNS} FROM chain ORDER BY seq")))
+def links(connection: sqlite3.Connection, where: str) -> tuple[Link, ...]:
+    """Every link, in chain order; a row that cannot be a link (edited behind the store's back) is a
+    :class:`StoreError` naming its position in ``where``."""
+    found = []
+    for row in connection.execute(f"SELECT {LINK_COLUMNS} FROM chain ORDER BY seq"):
+        try:
+            found.append(link_from_row(row))
+        except ValueError as error:
+            raise StoreError(f"the chain of {where} was edited: its row {row[0]} is no link ({error})") from None
+    return tuple(found)
 
 
 def append(connection: sqlite3.Connection, entries: Sequence[Entry]) -> None:

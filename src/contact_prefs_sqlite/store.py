@@ -391,7 +391,7 @@ class SQLiteStore(ClosesOnExit):
     def chain(self) -> tuple[Link, ...]:
         """Every link of the chain, in order, as stored."""
         with self._transaction("read the chain of") as connection:
-            return chain_rows.links(connection)
+            return chain_rows.links(connection, describe(self.path))
 
     def close(self) -> None:
         """Close the connection; closing twice is harmless."""
