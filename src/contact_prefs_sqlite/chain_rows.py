@@ -88,7 +88,7 @@ def existing_entries(connection: sqlite3.Connection) -> Iterable[Entry]:
     """The entries of a store's history as it stands, read back as the store reads them: the batches
     in their order, then the consent events in ledger order, then the policy changes, oldest first."""
     rows = connection.execute(f"SELECT {history_rows.BATCH_COLUMNS}, points, affects FROM batches ORDER BY seq")
-    for row in rows.fetchall():
+    for row in rows:  # one batch's points at a time: a district-wide batch's document is tens of megabytes
         yield batch_entry_of(history_rows.batch_record(row[:-2], history_rows.changes_from_json(*row[-2:])))
     events = connection.execute(f"SELECT {consent_rows.EVENT_COLUMNS} FROM consent_events ORDER BY seq").fetchall()
     for position, event_row in enumerate(events, 1):
