@@ -1,5 +1,5 @@
-"""Governance on the SQLite store beyond the shared contract: tampering by direct SQL, migrating a
-version-3 file, and two processes appending to one chain."""
+"""Governance on the SQLite store beyond the shared contract: tampering by direct SQL, refused commits,
+migrating older files, two processes appending to one chain, and a batch's approval columns."""
 
 from __future__ import annotations
 
