@@ -36,6 +36,7 @@ from contact_prefs import (
     plan,
     run_batch,
 )
+from contact_prefs.governance import verify_history
 from contact_prefs.testing.strategies import DAY
 from contact_prefs_sqlite.store import SQLiteStore
 
@@ -166,13 +167,20 @@ def district_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def outcome(path: Path) -> str:
-    """``"none"`` or ``"whole"``: what a reopened store shows of the batch (anything else fails)."""
+    """``"none"`` or ``"whole"``: what a reopened store shows of the batch (anything else fails).
+
+    Either way the chain verifies intact and holds the batch's link exactly when the history holds the batch.
+    """
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     connection.close()
     with SQLiteStore.open(str(path)) as store:
         history = store.history()
         points = store.dump().contact_points
+        chain = store.chain()
+        report = verify_history(store)
+    assert report.intact, report.problem
+    assert [link.key for link in chain] == [record.batch_id for record in history]
     assert len(points) == STUDENTS
     states = {(point.enabled, point.source) for point in points}
     if not history:
@@ -192,6 +200,7 @@ def outcome(path: Path) -> str:
         pytest.param("SAVEPOINT", 1, "none", id="batch and its history recorded, no point written"),
         pytest.param("inside UPDATE contact_points", 20, "none", id="inside the update of the points"),
         pytest.param("inside UPDATE contact_points", DEEP_INSIDE, "none", id="deep inside the update of the points"),
+        pytest.param("INSERT INTO chain", 1, "none", id="points written, not yet the chain link"),
         pytest.param("UPDATE state", 1, "none", id="everything written but the version"),
         pytest.param("COMMIT", 1, "none", id="right before COMMIT"),
         pytest.param("", 0, "whole", id="after the commit returned"),

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from contact_prefs import BatchRecord, BatchSpec, BatchSummary, Change, Method, PointUpdate, Reason
 from contact_prefs.changes import count_changes
 from contact_prefs.plain import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES, spec_from_plain, spec_to_plain
+from contact_prefs.proposals import Approval
 
 from .tables import Row, reasons
 
@@ -24,7 +25,7 @@ Counts = Mapping[tuple[Method, Reason], int]
 
 REASONS = {reason.value: reason for reason in Reason}
 
-BATCH_COLUMNS = "seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by"
+BATCH_COLUMNS = "seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by, proposal_id, proposer, approver"
 
 
 # --- specs and counts -------------------------------------------------------
@@ -50,9 +51,20 @@ def counts_from_json(text: str) -> dict[tuple[Method, Reason], int]:
     return counts
 
 
+def approval_row(approval: Approval | None) -> Row:
+    """The ``proposal_id, proposer, approver`` columns of a batch: NULLs for one applied without a proposal."""
+    return (None, None, None) if approval is None else (approval.proposal_id, approval.proposer, approval.approver)
+
+
+def _approval(proposal_id: str | None, proposer: str | None, approver: str | None) -> Approval | None:
+    if proposal_id is None or proposer is None or approver is None:  # the three are set together, or none
+        return None
+    return Approval(proposal_id=proposal_id, proposer=proposer, approver=approver)
+
+
 def batch_summary(row: Row) -> BatchSummary:
     """A ``batches`` row (:data:`BATCH_COLUMNS`) as an entry of a list of batches."""
-    _seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by = row
+    _seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by, *approval = row
     return BatchSummary(
         batch_id=batch_id,
         actor=actor,
@@ -62,12 +74,13 @@ def batch_summary(row: Row) -> BatchSummary:
         applied=applied,
         undone_by=undone_by,
         undoes=undoes,
+        approval=_approval(*approval),
     )
 
 
 def batch_record(row: Row, changes: tuple[Change, ...]) -> BatchRecord:
     """A ``batches`` row (:data:`BATCH_COLUMNS`) and its changes, as a record."""
-    _seq, batch_id, actor, at, spec, counts, _applied, undoes, undone_by = row
+    _seq, batch_id, actor, at, spec, counts, _applied, undoes, undone_by, *approval = row
     return BatchRecord(
         batch_id=batch_id,
         actor=actor,
@@ -77,6 +90,7 @@ def batch_record(row: Row, changes: tuple[Change, ...]) -> BatchRecord:
         changes=changes,
         undone_by=undone_by,
         undoes=undoes,
+        approval=_approval(*approval),
     )
 
 
@@ -135,6 +149,11 @@ def updates_from_json(points: str, affects: str) -> list[PointUpdate]:
         )
         for position, (owner_id, method, source, before, after, *revoked) in enumerate(json.loads(points))
     ]
+
+
+def changes_from_json(points: str, affects: str) -> tuple[Change, ...]:
+    """The changes of a points document and its affects document, in order."""
+    return tuple(change for update in updates_from_json(points, affects) for change in update.changes)
 
 
 POINTS = """(SELECT e.key AS position, e.value ->> 0 AS owner_id, e.value ->> 1 AS method,

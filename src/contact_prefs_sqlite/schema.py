@@ -24,6 +24,18 @@ Conventions of every version:
   are append-only (triggers refuse an UPDATE or DELETE); each contact point
   row carries its address key in ``ledger_key`` (see
   :mod:`contact_prefs_sqlite.ledgers`).
+* Governance (version 4): ``chain`` holds one link per history entry
+  (:mod:`contact_prefs.chain`), appended in the transaction that records the
+  entry and append-only like the ledger; ``proposals`` holds every field of
+  each proposal, its state columns filled as it is approved, withdrawn or
+  applied (:mod:`contact_prefs_sqlite.proposal_rows`); a batch applied
+  through a proposal names it, its proposer and its approver in
+  ``batches.proposal_id``, ``proposer`` and ``approver`` (NULL otherwise).
+  A store migrated to version 4 has its history chained as it stood, each
+  kind oldest first: every batch in ``seq`` order, then every consent event,
+  then every policy change (:func:`contact_prefs_sqlite.chain_rows.chain_existing_history`);
+  proposals did not exist before.  Verifying checks each kind's order, not
+  how kinds interleave, so a migrated chain verifies intact.
 """
 
 from __future__ import annotations
@@ -31,7 +43,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 
-from . import ledgers
+from . import chain_rows, ledgers
 
 APPLICATION_ID = 0x43505246
 """``PRAGMA application_id`` of a contact-prefs database ("CPRF"): tells our files from others."""
@@ -195,10 +207,52 @@ _VERSION_3 = (
     ledgers.record_flags_as_revocations,
 )
 
+_VERSION_4 = (
+    # The hash chain (see contact_prefs.chain): one link per history entry, in chain order (seq, from 1);
+    # kind is an EntryKind value, digest, prev and hash lower-case hex SHA-256.  Appended in the
+    # transaction that records the entry, never changed.
+    """CREATE TABLE chain (
+        seq INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        prev TEXT NOT NULL,
+        hash TEXT NOT NULL
+    )""",
+    _APPEND_ONLY.format(table="chain", action="UPDATE"),
+    _APPEND_ONLY.format(table="chain", action="DELETE"),
+    # Proposals in the order proposed (seq), every field of Proposal; the state columns (approver
+    # to applied_at, NULL until then) change as a proposal is approved, withdrawn or applied.
+    """CREATE TABLE proposals (
+        seq INTEGER PRIMARY KEY,
+        proposal_id TEXT NOT NULL UNIQUE,
+        spec TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        proposer TEXT NOT NULL,
+        at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        why TEXT NOT NULL,
+        approver TEXT,
+        approved_at TEXT,
+        withdrawn_by TEXT,
+        withdrawn_at TEXT,
+        batch_id TEXT,
+        applied_by TEXT,
+        applied_at TEXT
+    )""",
+    # Who proposed and approved a batch applied through a proposal; NULL for every other batch.
+    "ALTER TABLE batches ADD COLUMN proposal_id TEXT",
+    "ALTER TABLE batches ADD COLUMN proposer TEXT",
+    "ALTER TABLE batches ADD COLUMN approver TEXT",
+    # Chain the history as it stands: batches, then consent events, then policy changes.
+    chain_rows.chain_existing_history,
+)
+
 Step = str | Callable[[sqlite3.Connection], None]
 """A statement, or a function that migrates what SQL alone cannot (it runs in the same transaction)."""
 
-MIGRATIONS: list[Sequence[Step]] = [_VERSION_1, _VERSION_2, _VERSION_3]
+MIGRATIONS: list[Sequence[Step]] = [_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4]
 """Step *i* takes a database from version *i* to *i + 1*.  Append; never edit a released step."""
 
 

@@ -15,7 +15,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import attrs
 
@@ -33,19 +33,38 @@ from contact_prefs import (
     UnknownBatchError,
 )
 from contact_prefs._unchecked import snapshot as unchecked_snapshot
-from contact_prefs.changes import count_updates
+from contact_prefs.chain import (
+    Entry,
+    Link,
+    application_entry,
+    approval_entry,
+    batch_entry,
+    proposal_entry,
+    withdrawal_entry,
+)
+from contact_prefs.changes import PointUpdate, count_updates
 from contact_prefs.consent import ConsentEvent, ConsentPolicy, Review
 from contact_prefs.errors import UnknownReviewError
 from contact_prefs.identifiers import check_actor
 from contact_prefs.ledger import LoadReport, PolicyChange, resolve
 from contact_prefs.plain import METHODS, SOURCE_VALUES, SOURCES
 from contact_prefs.privacy import shown
+from contact_prefs.proposals import (
+    Approval,
+    Proposal,
+    ProposalError,
+    applied_proposal,
+    approval_of,
+    approve_proposal,
+    check_application,
+    withdraw_proposal,
+)
 from contact_prefs.rules import check_undoable
 from contact_prefs.snapshot import RECORD_FIELDS
 from contact_prefs.store import ClosesOnExit, checked_limit
 from contact_prefs.writes import StoredPoint, check_commit, undo_writes
 
-from . import consent_rows, ledgers
+from . import chain_rows, consent_rows, ledgers, proposal_rows
 from . import history as history_rows
 from .connection import connect, describe, translated
 from .narrowing import create_temporary_tables, narrowed
@@ -123,11 +142,7 @@ class SQLiteStore(ClosesOnExit):
                 f"SELECT {history_rows.BATCH_COLUMNS}, points, affects FROM batches ORDER BY seq DESC"
             )
             return tuple(
-                history_rows.batch_record(
-                    row[:-2],
-                    tuple(change for update in history_rows.updates_from_json(*row[-2:]) for change in update.changes),
-                )
-                for row in batches
+                history_rows.batch_record(row[:-2], history_rows.changes_from_json(*row[-2:])) for row in batches
             )
 
     def batches(self, *, limit: int | None = None) -> tuple[BatchSummary, ...]:
@@ -163,7 +178,7 @@ class SQLiteStore(ClosesOnExit):
             consent, keys = ledgers.consent_of_loading(
                 connection, snapshot.contact_points, keep_preferences=keep_preferences, actor=actor
             )
-            ledgers.append(connection, consent.events)
+            chain_rows.record_events(connection, consent.events)
             for name, records in snapshot.collections().items():
                 if name != "contact_points":
                     table = TABLES[name]
@@ -178,23 +193,43 @@ class SQLiteStore(ClosesOnExit):
             log.info("load by %s: %d revocations recorded", actor, len(consent.events))
         return consent.report
 
-    def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides."""
+    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
+        """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides; with
+        ``proposal_id``, only as :func:`~contact_prefs.proposals.check_application` allows, and the proposal
+        recorded as applied by this batch.  The batch's chain link (and the application's) in the same transaction.
+        """
         updates = changeset.point_updates()
         batch_id, at = uuid.uuid4().hex, _now()
         counts = changeset.counts()
         spec = history_rows.spec_json(changeset.spec)
-        # The history's documents are built before the write lock is taken: other writers wait for SQLite only.
+        # The history's documents and the batch's chain entry are built before the write lock is
+        # taken: other writers wait for SQLite only.  An entry naming an approval waits for the proposal.
         rows = history_rows.point_rows(updates)
         points, affects = history_rows.points_json(rows), history_rows.affects_json(updates)
+        unapproved = _batch_entry(batch_id, actor, at, changeset.spec, counts, updates) if proposal_id is None else None
         with self._transaction("commit a batch to", write=True) as connection:
-            self._record(connection, batch_id, actor, at, spec, counts, len(changeset), points, affects)
+            proposal = approval = None
+            if proposal_id is not None:
+                proposal = proposal_rows.find(connection, proposal_id, describe(self.path))
+                check_application(proposal, changeset, at=at)  # before anything is written
+                approval = approval_of(proposal)
+            self._record(
+                connection, batch_id, actor, at, spec, counts, len(changeset), points, affects, approval=approval
+            )
             connection.execute("SAVEPOINT points")
             # Every point as planned is the usual case, and check_commit lets such updates through as they are.
             if _written(connection.executemany(_COMMIT_POINT, rows)) != len(rows):
                 connection.execute("ROLLBACK TO points")
                 writes = check_commit(updates, self._points_now(connection, points))
                 self._write(connection, _COMMIT_POINT, history_rows.point_rows(writes))
+            entries = [
+                unapproved or _batch_entry(batch_id, actor, at, changeset.spec, counts, updates, approval=approval)
+            ]
+            if proposal is not None:
+                applied = applied_proposal(proposal, batch_id=batch_id, actor=actor, at=at)
+                connection.execute(proposal_rows.UPDATE_STATE, proposal_rows.proposal_row(applied))
+                entries.append(application_entry(applied))
+            chain_rows.append(connection, entries)
         log.info("batch %s by %s: %d changes at %d contact points", batch_id, actor, len(changeset), len(updates))
         return Receipt(batch_id=batch_id, actor=actor, at=at, counts=counts, applied=len(changeset))
 
@@ -217,6 +252,10 @@ class SQLiteStore(ClosesOnExit):
             undo_points, undo_affects = history_rows.points_json(rows), history_rows.affects_json(written)
             self._record(
                 connection, undo_id, actor, at, spec, counts, applied, undo_points, undo_affects, undoes=batch_id
+            )
+            undone_spec = history_rows.spec_from_json(spec)
+            chain_rows.append(
+                connection, [_batch_entry(undo_id, actor, at, undone_spec, counts, written, undoes=batch_id)]
             )
             sources = [(*row, SOURCE_VALUES[write.source]) for row, write in zip(rows, writes, strict=True)]
             self._write(connection, _RESTORE_POINT, sources)
@@ -246,14 +285,12 @@ class SQLiteStore(ClosesOnExit):
                     "review ids must be new and distinct; "
                     f"taken: {', '.join(shown(review_id) for review_id in taken) or 'none'}"
                 )
-            ledgers.append(connection, events)
+            chain_rows.record_events(connection, events)
             connection.executemany(consent_rows.INSERT_REVIEW, map(consent_rows.review_row, reviews))
             ledgers.refresh(connection, {event.address for event in events} | {review.address for review in reviews})
         log.info("consent recorded by %s: %d events, %d messages to review", actor, len(events), len(reviews))
 
-    def resolve_review(
-        self, review_id: str, *, revoked: bool, actor: str, note: str, at: datetime.datetime
-    ) -> Review:
+    def resolve_review(self, review_id: str, *, revoked: bool, actor: str, note: str, at: datetime.datetime) -> Review:
         """Record a reviewer's reading of a waiting message as :func:`~contact_prefs.ledger.resolve` decides,
         and the ``revoked`` that follows at every point holding its address, in one transaction."""
         with self._transaction("resolve a review in", write=True) as connection:
@@ -264,7 +301,7 @@ class SQLiteStore(ClosesOnExit):
                 raise UnknownReviewError(f"no review {shown(review_id)} in the queue of {describe(self.path)}")
             resolved, event = resolve(consent_rows.review_from_row(row), revoked=revoked, actor=actor, note=note, at=at)
             connection.execute(consent_rows.UPDATE_REVIEW, consent_rows.review_row(resolved))
-            ledgers.append(connection, () if event is None else (event,))
+            chain_rows.record_events(connection, () if event is None else (event,))
             ledgers.refresh(connection, {resolved.address})
         log.info("review %s resolved by %s", shown(review_id), actor)
         return resolved
@@ -303,7 +340,7 @@ class SQLiteStore(ClosesOnExit):
         with self._transaction("set the consent policy of", write=True) as connection:
             before = ledgers.policy(connection)
             connection.execute(consent_rows.UPDATE_POLICY, consent_rows.policy_row(policy))
-            connection.execute(consent_rows.INSERT_CHANGE, consent_rows.change_row(change))
+            chain_rows.record_policy_change(connection, change)
             if policy.region != before.region:
                 ledgers.key_points(connection, policy.region)
             ledgers.refresh_all(connection)
@@ -315,6 +352,46 @@ class SQLiteStore(ClosesOnExit):
         with self._transaction("read the consent policy changes of") as connection:
             rows = connection.execute(f"SELECT {consent_rows.CHANGE_COLUMNS} FROM policy_changes ORDER BY seq")
             return tuple(map(consent_rows.change_from_row, rows))
+
+    def consent_events(self) -> tuple[ConsentEvent, ...]:
+        """Every consent event, in the store's order (ledger order across all addresses)."""
+        with self._transaction("read the consent events of") as connection:
+            rows = connection.execute(f"SELECT {consent_rows.EVENT_COLUMNS} FROM consent_events ORDER BY seq")
+            return tuple(map(consent_rows.event_from_row, rows))
+
+    # --- proposals and the chain ------------------------------------------------
+
+    def propose(self, proposal: Proposal) -> None:
+        """Keep ``proposal`` as proposed, and chain it; a proposal id is never reused."""
+        with self._transaction("record a proposal in", write=True) as connection:
+            taken = connection.execute("SELECT 1 FROM proposals WHERE proposal_id = ?", (proposal.proposal_id,))
+            if taken.fetchone() is not None:
+                raise ProposalError(f"a proposal with the id {shown(proposal.proposal_id)} exists already")
+            connection.execute(proposal_rows.INSERT, proposal_rows.proposal_row(proposal))
+            chain_rows.append(connection, [proposal_entry(proposal)])
+        log.info("proposal %s by %s", proposal.proposal_id, proposal.proposer)
+
+    def approve(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        """Record ``actor``'s approval as :func:`~contact_prefs.proposals.approve_proposal` decides, and chain it."""
+        return self._step(
+            proposal_id, "approve a proposal in", lambda p: approve_proposal(p, approver=actor, at=at), approval_entry
+        )
+
+    def withdraw(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        """Record ``actor``'s withdrawal as :func:`~contact_prefs.proposals.withdraw_proposal` decides, and chain it."""
+        return self._step(
+            proposal_id, "withdraw a proposal in", lambda p: withdraw_proposal(p, actor=actor, at=at), withdrawal_entry
+        )
+
+    def proposals(self) -> tuple[Proposal, ...]:
+        """Every proposal, in the order proposed."""
+        with self._transaction("read the proposals of") as connection:
+            return proposal_rows.every(connection)
+
+    def chain(self) -> tuple[Link, ...]:
+        """Every link of the chain, in order, as stored."""
+        with self._transaction("read the chain of") as connection:
+            return chain_rows.links(connection, describe(self.path))
 
     def close(self) -> None:
         """Close the connection; closing twice is harmless."""
@@ -347,6 +424,21 @@ class SQLiteStore(ClosesOnExit):
                         connection.execute("ROLLBACK")
                     raise
 
+    def _step(
+        self,
+        proposal_id: str,
+        action: str,
+        rule: Callable[[Proposal], Proposal],
+        entry_of: Callable[[Proposal], Entry],
+    ) -> Proposal:
+        """Read a proposal, take it through ``rule``, write the result and chain ``entry_of`` it: one transaction."""
+        with self._transaction(action, write=True) as connection:
+            after = rule(proposal_rows.find(connection, proposal_id, describe(self.path)))
+            connection.execute(proposal_rows.UPDATE_STATE, proposal_rows.proposal_row(after))
+            chain_rows.append(connection, [entry_of(after)])
+        log.info("proposal %s: %s", proposal_id, action.removesuffix(" in"))
+        return after
+
     @staticmethod
     def _version(connection: sqlite3.Connection) -> str:
         return str(connection.execute("SELECT version FROM state").fetchone()[0])
@@ -364,12 +456,24 @@ class SQLiteStore(ClosesOnExit):
         affects: str,
         *,
         undoes: str | None = None,
+        approval: Approval | None = None,
     ) -> None:
         """Add a ``batches`` row with its points and affects documents; its ``seq`` orders the history."""
         connection.execute(
-            "INSERT INTO batches (batch_id, actor, at, spec, counts, applied, undoes, points, affects) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (batch_id, actor, at.isoformat(), spec, history_rows.counts_json(counts), applied, undoes, points, affects),
+            "INSERT INTO batches (batch_id, actor, at, spec, counts, applied, undoes, points, affects, "
+            "proposal_id, proposer, approver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                batch_id,
+                actor,
+                at.isoformat(),
+                spec,
+                history_rows.counts_json(counts),
+                applied,
+                undoes,
+                points,
+                affects,
+                *history_rows.approval_row(approval),
+            ),
         )
 
     @staticmethod
@@ -392,6 +496,34 @@ class SQLiteStore(ClosesOnExit):
 def _written(cursor: sqlite3.Cursor) -> int:
     """The rows an ``executemany`` changed (its rowcount is -1 when it ran no statement)."""
     return max(cursor.rowcount, 0)
+
+
+def _batch_entry(
+    batch_id: str,
+    actor: str,
+    at: datetime.datetime,
+    spec: BatchSpec,
+    counts: history_rows.Counts,
+    updates: Sequence[PointUpdate],
+    *,
+    undoes: str | None = None,
+    approval: Approval | None = None,
+) -> Entry:
+    """The chain entry of a batch, from what its ``batches`` row holds: one pass over its updates.
+
+    An update that switches nothing has no change in the history read back, so it is left out here too.
+    """
+    changed = (update for update in updates if update.enabled_before.mask != update.enabled_after.mask)
+    return batch_entry(
+        batch_id=batch_id,
+        actor=actor,
+        at=at,
+        spec=spec,
+        counts=counts,
+        updates=changed,
+        undoes=undoes,
+        approval=approval,
+    )
 
 
 def _now() -> datetime.datetime:
