@@ -47,6 +47,8 @@ from .ledger import LoadReport
 from .planning import plan
 from .plugins import open_store
 from .privacy import looks_personal, redact_url, scrub, shown, url_secrets
+from .progress import NO_PROGRESS, Progress, reporting
+from .progress_bar import progress_for
 from .rules import check_undoable
 from .scope import UnknownId, diagnose, reaches_nobody, unknown_scope_ids
 from .spec import TEXT_REFUSAL, BatchSpec, SettingError, reason_setting
@@ -134,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(arguments: list[str]) -> int:
     args = build_parser().parse_args(arguments)
+    _REPORTING.progress = progress_for(sys.stderr, quiet=getattr(args, "quiet", False))
     try:
         with collector_paused():  # one district-wide job per process: the opt-in is ours to take
             code: int = args.run(args)
@@ -153,10 +156,27 @@ def _warn(message: str) -> None:
     print(f"{PROG}: warning: {message}", file=sys.stderr)
 
 
+@attrs.define
+class _Reporting:
+    """Where the command being run reports its long work (set once its options are parsed)."""
+
+    progress: Progress = NO_PROGRESS
+
+
+_REPORTING = _Reporting()
+
+
+def _steps() -> Progress:
+    """Where long work reports (pass it as ``progress=``): a bar on a terminal, for steps that
+    count their work; nowhere off a terminal (scripts get quiet stderr) or with ``--quiet``."""
+    return _REPORTING.progress
+
+
 def _progress(message: str) -> None:
-    """Long work says what it is doing, on a terminal only: scripts get quiet stderr."""
-    if sys.stderr.isatty():
-        print(f"{message}...", file=sys.stderr, flush=True)
+    """A step that cannot count its work (one call into the store) says what it is doing, on the
+    terminal :func:`_steps` reports to."""
+    with reporting(_steps(), None, message):
+        pass
 
 
 # -- options ---------------------------------------------------------------------
@@ -260,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument(
         "--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)"
     )
+    quiet = _quiet_option()
     details = _Parser(add_help=False)
     details.add_argument(
         "--details", action="store_true", help="also list every change (ids, method, reason, before, after)"
@@ -273,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run, parser=sub)
         return sub
 
-    demo = command("demo", _demo, "build a synthetic demo district, load it, apply a sample batch")
+    demo = command("demo", _demo, "build a synthetic demo district, load it, apply a sample batch", quiet)
     demo.add_argument("--students", type=_count, default=2000, metavar="N", help="how many students (default: 2000)")
     demo.add_argument("--seed", type=int, default=0, metavar="S", help="the random seed (default: 0)")
     demo.add_argument("--force", action="store_true", help="add the synthetic people even to a store that holds data")
@@ -282,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("plan", _plan, "show what a batch would change (a dry run: nothing is written)"),
         ("apply", _apply, "plan a batch and apply it"),
     ):
-        sub = command(name, run, help, output, details)
+        sub = command(name, run, help, output, details, quiet)
         _batch_options(sub)
         if name == "apply":
             _confirmation(sub)
@@ -293,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument(
         "batch_id", type=_batch_id, metavar="BATCH_ID", help=BATCH_ID_HELP
     )
-    undo = command("undo", _undo, "undo a batch, if its points are still as it left them", output, details)
+    undo = command("undo", _undo, "undo a batch, if its points are still as it left them", output, details, quiet)
     undo.add_argument(
         "batch_id", type=_batch_id, metavar="BATCH_ID", help=BATCH_ID_HELP
     )
@@ -301,10 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = _Parser(add_help=False)
     summary.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
-    load = command("import", _import, "import records from files: native CSV or a OneRoster 1.1 export", summary)
+    load = command(
+        "import", _import, "import records from files: native CSV or a OneRoster 1.1 export", summary, quiet
+    )
     load.add_argument("kind", choices=("csv", "oneroster"), help="the files' format")
     load.add_argument("directory", type=Path, metavar="DIR", help="the folder holding the files")
-    dump = command("export", _export, "export every record as native CSV files", summary)
+    dump = command("export", _export, "export every record as native CSV files", summary, quiet)
     dump.add_argument("kind", choices=("csv",), help="the files' format")
     dump.add_argument("directory", type=Path, metavar="DIR", help="the folder to write (created if missing)")
 
@@ -314,6 +337,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_info_command(commands, store, output)
     add_consent_commands(commands, store, output)
     return parser
+
+
+def _quiet_option() -> _Parser:
+    """``--quiet``, for a command whose long work shows its progress on a terminal."""
+    quiet = _Parser(add_help=False)
+    quiet.add_argument(
+        "--quiet", action="store_true", help="show no progress on the terminal (warnings and errors still show)"
+    )
+    return quiet
 
 
 def _batch_options(sub: argparse.ArgumentParser) -> None:
@@ -522,8 +554,8 @@ def _plan(args: argparse.Namespace) -> int:
     spec, lines = _spec(args)
     with _open(args) as store:
         _warn_unknown_ids(store, spec, args.filter_file, lines)
-        _progress("Planning")
-        change_set = plan(spec, store.snapshot(spec))
+        _progress("Reading the district")
+        change_set = plan(spec, store.snapshot(spec), progress=_steps())
         _check_scope(store, change_set, args)
     _print(_planned(change_set), args)
     return EXIT_DONE
@@ -566,8 +598,8 @@ def _apply(args: argparse.Namespace) -> int:
     spec, lines = _spec(args)
     with _open(args) as opened:
         _warn_unknown_ids(opened, spec, args.filter_file, lines)
-        _progress("Planning")
-        preview = plan(spec, opened.snapshot(spec))
+        _progress("Reading the district")
+        preview = plan(spec, opened.snapshot(spec), progress=_steps())
         _check_scope(opened, preview, args)
         if not preview:
             return _nothing_recorded(preview, args)
@@ -576,7 +608,7 @@ def _apply(args: argparse.Namespace) -> int:
             if not _confirm(f"Apply these {len(preview):,} changes?"):
                 print("Nothing was applied.")
                 return EXIT_DONE
-        _progress("Applying")
+        _progress(f"Applying {len(preview):,} changes")
         with commit_point() as point:
             try:
                 change_set, receipt = _commit(HeldStore(opened, point), preview, actor=args.actor)
@@ -709,13 +741,12 @@ def _undo_conflict(batch_id: str, error: ConflictError) -> str:
 
 
 def _import(args: argparse.Namespace) -> int:
-    _progress(f"Reading {args.directory}")
     if args.kind == "csv":
-        snapshot = read_csv(args.directory)
+        snapshot = read_csv(args.directory, progress=_steps())
         remove, keep_preferences = None, False
         counts = {name: len(records) for name, records in snapshot.collections().items()}
     else:
-        roster = read_oneroster(args.directory)
+        roster = read_oneroster(args.directory, progress=_steps())
         snapshot, remove, keep_preferences = roster.snapshot, roster.remove, True
         counts = dict(roster.summary)
     with _open(args, create=True) as opened, commit_point() as point:
@@ -746,8 +777,7 @@ def _export(args: argparse.Namespace) -> int:
     with _open(args) as store:
         _progress("Reading the store")
         snapshot = store.dump()
-    _progress(f"Writing {len(snapshot):,} records")
-    written = write_csv(snapshot, args.directory)
+    written = write_csv(snapshot, args.directory, progress=_steps())
     _print_transfer(Transferred(directory=args.directory, store=_shown_url(args), counts=written), args)
     return EXIT_DONE
 
