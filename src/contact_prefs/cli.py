@@ -329,7 +329,15 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("directory", type=Path, metavar="DIR", help="the folder holding the files")
     dump = command("export", _export, "export every record as native CSV files", summary, quiet)
     dump.add_argument("kind", choices=("csv",), help="the files' format")
-    dump.add_argument("directory", type=Path, metavar="DIR", help="the folder to write (created if missing)")
+    dump.add_argument(
+        "directory",
+        type=Path,
+        metavar="DIR",
+        help="the folder to write (created if missing; an empty one, unless --overwrite)",
+    )
+    dump.add_argument(
+        "--overwrite", action="store_true", help="write into a folder that holds files, replacing the six CSV files"
+    )
 
     from .cli_consent import add_consent_commands  # here, not at the top: they build on this module
     from .cli_info import add_info_command
@@ -415,20 +423,39 @@ def _shown_url(args: argparse.Namespace) -> str:
     return redact_url(_store_url(args)[0])
 
 
-def _open(args: argparse.Namespace, *, create: bool = False) -> Store:
+def _open(args: argparse.Namespace, *, create: bool = False, existing: bool = False) -> Store:
     """The store the command works on.  Only ``create`` commands (demo, import) may start
     the default store: any other command run in a folder without it says so, rather than
-    leave an empty ``contact-prefs.db`` behind and report an empty district."""
+    leave an empty ``contact-prefs.db`` behind and report an empty district.  A store named
+    explicitly is opened (and created) as its backend does, unless the command needs an
+    ``existing`` one: an export from a mistyped SQLite file would write an empty district."""
     url, origin = _store_url(args)
     if url == DEFAULT_STORE and not create and not DEFAULT_FILE.exists():
         raise UsageError(
             f"there is no {DEFAULT_FILE} in {Path.cwd()}: run '{PROG} demo' or '{PROG} import' there first, "
             "or name the store with --store URL"
         )
+    missing = _missing_sqlite_file(url) if existing else None
+    if missing is not None:
+        raise UsageError(f"{origin}: there is no SQLite store {missing}: check the URL (nothing was written)")
     try:
         return open_store(url)
     except UnknownStoreError as error:
         raise UsageError(f"{origin}: {error}") from None
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of the file a ``sqlite:`` URL names, if there is no such file; else ``None``
+    (another backend, an in-memory store, or a URL the store itself will refuse)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    from contact_prefs_sqlite.url import database_path  # only for SQLite URLs: the backend is a plugin
+
+    try:
+        path = database_path(url)
+    except ContactPrefsError:
+        return None
+    return None if os.path.exists(path) else path
 
 
 # -- commands ---------------------------------------------------------------------
@@ -774,12 +801,25 @@ def _where_points_are(args: argparse.Namespace, report: LoadReport) -> dict[tupl
 
 
 def _export(args: argparse.Namespace) -> int:
-    with _open(args) as store:
+    _check_export_folder(args)
+    with _open(args, existing=True) as store:
         _progress("Reading the store")
         snapshot = store.dump()
     written = write_csv(snapshot, args.directory, progress=_steps())
     _print_transfer(Transferred(directory=args.directory, store=_shown_url(args), counts=written), args)
     return EXIT_DONE
+
+
+def _check_export_folder(args: argparse.Namespace) -> None:
+    """An export replaces the files of a folder: one that holds anything (a good backup, say) is
+    only written with ``--overwrite``.  Checked before the store is opened, so nothing is written."""
+    folder: Path = args.directory
+    if args.overwrite or not folder.is_dir() or not any(folder.iterdir()):
+        return
+    raise UsageError(
+        f"the folder {str(folder)!r} is not empty: export into a new or empty folder, "
+        "or add --overwrite to replace its CSV files (nothing was written)"
+    )
 
 
 def _print_transfer(result: Transferred, args: argparse.Namespace) -> None:
