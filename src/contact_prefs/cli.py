@@ -46,6 +46,8 @@ from .interrupts import CommitPoint, HeldStore, commit_point
 from .ledger import LoadReport
 from .planning import plan
 from .privacy import looks_personal, redact_url, scrub, shown, url_secrets
+from .progress import NO_PROGRESS, Progress, reporting
+from .progress_bar import progress_for
 from .rights import Action
 from .rules import check_undoable
 from .scope import UnknownId, diagnose, reaches_nobody, unknown_scope_ids
@@ -137,6 +139,7 @@ def _run(arguments: list[str]) -> int:
     from .cli_rights import resolve_actor  # here, not at the top: it builds on this module
 
     resolve_actor(args)
+    _REPORTING.progress = progress_for(sys.stderr, quiet=getattr(args, "quiet", False))
     try:
         with collector_paused():  # one district-wide job per process: the opt-in is ours to take
             code: int = args.run(args)
@@ -156,10 +159,27 @@ def _warn(message: str) -> None:
     print(f"{PROG}: warning: {message}", file=sys.stderr)
 
 
+@attrs.define
+class _Reporting:
+    """Where the command being run reports its long work (set once its options are parsed)."""
+
+    progress: Progress = NO_PROGRESS
+
+
+_REPORTING = _Reporting()
+
+
+def _steps() -> Progress:
+    """Where long work reports (pass it as ``progress=``): a bar on a terminal, for steps that
+    count their work; nowhere off a terminal (scripts get quiet stderr) or with ``--quiet``."""
+    return _REPORTING.progress
+
+
 def _progress(message: str) -> None:
-    """Long work says what it is doing, on a terminal only: scripts get quiet stderr."""
-    if sys.stderr.isatty():
-        print(f"{message}...", file=sys.stderr, flush=True)
+    """A step that cannot count its work (one call into the store) says what it is doing, on the
+    terminal :func:`_steps` reports to."""
+    with reporting(_steps(), None, message):
+        pass
 
 
 # -- options ---------------------------------------------------------------------
@@ -267,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument(
         "--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)"
     )
+    quiet = _quiet_option()
     details = _Parser(add_help=False)
     details.add_argument(
         "--details", action="store_true", help="also list every change (ids, method, reason, before, after)"
@@ -280,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run, parser=sub)
         return sub
 
-    demo = command("demo", _demo, "build a synthetic demo district, load it, apply a sample batch")
+    demo = command("demo", _demo, "build a synthetic demo district, load it, apply a sample batch", quiet)
     demo.add_argument("--students", type=_count, default=2000, metavar="N", help="how many students (default: 2000)")
     demo.add_argument("--seed", type=int, default=0, metavar="S", help="the random seed (default: 0)")
     demo.add_argument("--force", action="store_true", help="add the synthetic people even to a store that holds data")
@@ -289,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("plan", _plan, "show what a batch would change (a dry run: nothing is written)"),
         ("apply", _apply, "plan a batch and apply it"),
     ):
-        sub = command(name, run, help, output, details)
+        sub = command(name, run, help, output, details, quiet)
         _batch_options(sub)
         if name == "apply":
             _confirmation(sub)
@@ -300,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument(
         "batch_id", type=_batch_id, metavar="BATCH_ID", help=BATCH_ID_HELP
     )
-    undo = command("undo", _undo, "undo a batch, if its points are still as it left them", output, details)
+    undo = command("undo", _undo, "undo a batch, if its points are still as it left them", output, details, quiet)
     undo.add_argument(
         "batch_id", type=_batch_id, metavar="BATCH_ID", help=BATCH_ID_HELP
     )
@@ -308,12 +329,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = _Parser(add_help=False)
     summary.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
-    load = command("import", _import, "import records from files: native CSV or a OneRoster 1.1 export", summary)
+    load = command(
+        "import", _import, "import records from files: native CSV or a OneRoster 1.1 export", summary, quiet
+    )
     load.add_argument("kind", choices=("csv", "oneroster"), help="the files' format")
     load.add_argument("directory", type=Path, metavar="DIR", help="the folder holding the files")
-    dump = command("export", _export, "export every record as native CSV files", summary)
+    dump = command("export", _export, "export every record as native CSV files", summary, quiet)
     dump.add_argument("kind", choices=("csv",), help="the files' format")
-    dump.add_argument("directory", type=Path, metavar="DIR", help="the folder to write (created if missing)")
+    dump.add_argument(
+        "directory",
+        type=Path,
+        metavar="DIR",
+        help="the folder to write (created if missing; an empty one, unless --overwrite)",
+    )
+    dump.add_argument(
+        "--overwrite", action="store_true", help="write into a folder that holds files, replacing the six CSV files"
+    )
 
     from .cli_consent import add_consent_commands  # here, not at the top: they build on this module
     from .cli_info import add_info_command
@@ -321,6 +352,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_info_command(commands, store, output)
     add_consent_commands(commands, store, output)
     return parser
+
+
+def _quiet_option() -> _Parser:
+    """``--quiet``, for a command whose long work shows its progress on a terminal."""
+    quiet = _Parser(add_help=False)
+    quiet.add_argument(
+        "--quiet", action="store_true", help="show no progress on the terminal (warnings and errors still show)"
+    )
+    return quiet
 
 
 def _batch_options(sub: argparse.ArgumentParser) -> None:
@@ -395,6 +435,7 @@ def _open(
     context: Mapping[str, object] | None = None,
     *,
     create: bool = False,
+    existing: bool = False,
     governed: bool = True,
 ) -> Store:
     """The store the command works on, once the actor is authorized for ``action`` (with ``context``
@@ -404,7 +445,9 @@ def _open(
 
     Only ``create`` commands (demo, import) may start the default store: any other command run in
     a folder without it says so, rather than leave an empty ``contact-prefs.db`` behind and report
-    an empty district."""
+    an empty district.  A store named explicitly is opened (and created) as its backend does, unless
+    the command needs an ``existing`` one: an export from a mistyped SQLite file would write an
+    empty district."""
     from .cli_rights import authorize, plugins  # here, not at the top: it builds on this module
 
     url, origin = _store_url(args)
@@ -414,10 +457,27 @@ def _open(
             f"there is no {DEFAULT_FILE} in {Path.cwd()}: run '{PROG} demo' or '{PROG} import' there first, "
             "or name the store with --store URL"
         )
+    missing = _missing_sqlite_file(url) if existing else None
+    if missing is not None:
+        raise UsageError(f"{origin}: there is no SQLite store {missing}: check the URL (nothing was written)")
     try:
         return plugins(args, governed=governed).open_store(url)
     except UnknownStoreError as error:
         raise UsageError(f"{origin}: {error}") from None
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of the file a ``sqlite:`` URL names, if there is no such file; else ``None``
+    (another backend, an in-memory store, or a URL the store itself will refuse)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    from contact_prefs_sqlite.url import database_path  # only for SQLite URLs: the backend is a plugin
+
+    try:
+        path = database_path(url)
+    except ContactPrefsError:
+        return None
+    return None if os.path.exists(path) else path
 
 
 # -- commands ---------------------------------------------------------------------
@@ -544,8 +604,8 @@ def _plan(args: argparse.Namespace) -> int:
     spec, lines = _spec(args)
     with _open(args, Action.PLAN, {"spec": spec}) as store:
         _warn_unknown_ids(store, spec, args.filter_file, lines)
-        _progress("Planning")
-        change_set = plan(spec, store.snapshot(spec))
+        _progress("Reading the district")
+        change_set = plan(spec, store.snapshot(spec), progress=_steps())
         _check_scope(store, change_set, args)
     _print(_planned(change_set), args)
     return EXIT_DONE
@@ -588,8 +648,8 @@ def _apply(args: argparse.Namespace) -> int:
     spec, lines = _spec(args)
     with _open(args, Action.APPLY, {"spec": spec}) as opened:
         _warn_unknown_ids(opened, spec, args.filter_file, lines)
-        _progress("Planning")
-        preview = plan(spec, opened.snapshot(spec))
+        _progress("Reading the district")
+        preview = plan(spec, opened.snapshot(spec), progress=_steps())
         _check_scope(opened, preview, args)
         if not preview:
             return _nothing_recorded(preview, args)
@@ -598,7 +658,7 @@ def _apply(args: argparse.Namespace) -> int:
             if not _confirm(f"Apply these {len(preview):,} changes?"):
                 print("Nothing was applied.")
                 return EXIT_DONE
-        _progress("Applying")
+        _progress(f"Applying {len(preview):,} changes")
         with commit_point() as point:
             try:
                 change_set, receipt = _commit(HeldStore(opened, point), preview, actor=args.actor)
@@ -731,13 +791,12 @@ def _undo_conflict(batch_id: str, error: ConflictError) -> str:
 
 
 def _import(args: argparse.Namespace) -> int:
-    _progress(f"Reading {args.directory}")
     if args.kind == "csv":
-        snapshot = read_csv(args.directory)
+        snapshot = read_csv(args.directory, progress=_steps())
         remove, keep_preferences = None, False
         counts = {name: len(records) for name, records in snapshot.collections().items()}
     else:
-        roster = read_oneroster(args.directory)
+        roster = read_oneroster(args.directory, progress=_steps())
         snapshot, remove, keep_preferences = roster.snapshot, roster.remove, True
         counts = dict(roster.summary)
     context = {"directory": str(args.directory), "kind": args.kind}
@@ -768,13 +827,25 @@ def _where_points_are(args: argparse.Namespace, report: LoadReport) -> dict[tupl
 
 
 def _export(args: argparse.Namespace) -> int:
-    with _open(args, Action.EXPORT, {"directory": str(args.directory)}) as store:
+    _check_export_folder(args)
+    with _open(args, Action.EXPORT, {"directory": str(args.directory)}, existing=True) as store:
         _progress("Reading the store")
         snapshot = store.dump()
-    _progress(f"Writing {len(snapshot):,} records")
-    written = write_csv(snapshot, args.directory)
+    written = write_csv(snapshot, args.directory, progress=_steps())
     _print_transfer(Transferred(directory=args.directory, store=_shown_url(args), counts=written), args)
     return EXIT_DONE
+
+
+def _check_export_folder(args: argparse.Namespace) -> None:
+    """An export replaces the files of a folder: one that holds anything (a good backup, say) is
+    only written with ``--overwrite``.  Checked before the store is opened, so nothing is written."""
+    folder: Path = args.directory
+    if args.overwrite or not folder.is_dir() or not any(folder.iterdir()):
+        return
+    raise UsageError(
+        f"the folder {str(folder)!r} is not empty: export into a new or empty folder, "
+        "or add --overwrite to replace its CSV files (nothing was written)"
+    )
 
 
 def _print_transfer(result: Transferred, args: argparse.Namespace) -> None:

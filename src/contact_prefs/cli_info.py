@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from .cli import EXIT_DONE, _date, _open, _progress, _shown_url, _store_url
+from .cli import EXIT_DONE, _date, _open, _progress, _quiet_option, _shown_url, _store_url
 from .formats.info import StoreInfo
 from .formats.results import to_json
 from .inventory import take_inventory
@@ -23,7 +23,7 @@ def add_info_command(
 ) -> None:
     """Add ``info`` to the command line's ``commands``."""
     help = "what the store holds: counts, schools and calendars with the days they cover, demo data or not"
-    info = commands.add_parser("info", help=help, description=help, parents=[store, output])
+    info = commands.add_parser("info", help=help, description=help, parents=[store, output, _quiet_option()])
     info.set_defaults(run=_info, parser=info)
     info.add_argument(
         "--as-of",

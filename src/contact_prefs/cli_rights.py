@@ -76,14 +76,14 @@ def resolve_actor(args: argparse.Namespace) -> str:
 
 def governance(args: argparse.Namespace) -> Governance:
     """The district's policy for this run, read once: ``--policy``, else ``$CONTACT_PREFS_POLICY``,
-    else none (every actor may do everything, said once on a terminal)."""
+    else none (every actor may do everything, said once on a terminal unless ``--quiet``)."""
     cached = getattr(args, "governance_", None)
     if isinstance(cached, Governance):
         return cached
     path = getattr(args, "policy", None) or os.environ.get(POLICY_VARIABLE) or None
     if path is None:
         found = Governance()
-        if sys.stderr.isatty():
+        if sys.stderr.isatty() and not getattr(args, "quiet", False):
             print(f"{PROG}: {NO_POLICY}", file=sys.stderr)
     else:
         found = read_policy(Path(path))

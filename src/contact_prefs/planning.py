@@ -8,6 +8,7 @@ from . import _unchecked
 from .changes import ChangeSet, PointUpdate, Skip
 from .enums import Mode, Setting, SkipReason
 from .errors import SnapshotError
+from .progress import NO_PROGRESS, Progress, reporting, slices
 from .reasons import BY_MASK
 from .records import ContactPoint
 from .rules import (
@@ -30,11 +31,12 @@ from .spec import BatchSpec
 new_update = _unchecked.constructor(PointUpdate)
 
 
-def plan(spec: BatchSpec, snapshot: Snapshot) -> ChangeSet:
+def plan(spec: BatchSpec, snapshot: Snapshot, *, progress: Progress = NO_PROGRESS) -> ChangeSet:
     """Every change ``spec`` would make to ``snapshot``, and every skip, in a stable order.
 
     The same inputs in any order give the same change set, and planning again
-    after the changes are applied gives an empty one.
+    after the changes are applied gives an empty one.  ``progress`` hears of
+    the recipients' contact points as they are decided, a chunk at a time.
     """
     district = District(snapshot, spec.as_of)
     recipients, skipped = _select(spec, district)
@@ -47,26 +49,29 @@ def plan(spec: BatchSpec, snapshot: Snapshot) -> ChangeSet:
     points.sort(key=_point_order)  # the change set's order, so updates come out in it
     updates: list[PointUpdate] = []
     held: list[Skip] = []
-    for point in points:
-        on, off = switch_on, switch_off
-        if staff_set and not staff_reason_applies(point, district):
-            on, off = on & ~STAFF_BIT, off & ~STAFF_BIT  # ignored silently, no skip
-        on, off, held_back = decide(point, on, off, keep_portal)
-        if on or off:
-            enabled = point.enabled
-            updates.append(
-                new_update(
-                    point.owner_id,
-                    point.method,
-                    point.source,
-                    enabled,
-                    BY_MASK[(enabled.mask | on) & ~off],
-                    affected_people(point, district),
-                    point.revoked,  # decide() switched nothing on if so
-                )
-            )
-        if held_back is not None:
-            held.append(Skip(owner_id=point.owner_id, reason=held_back, method=point.method))
+    with reporting(progress, len(points), "Planning"):
+        for chunk in slices(points):  # reported a chunk at a time: the loop is the hot path
+            for point in chunk:
+                on, off = switch_on, switch_off
+                if staff_set and not staff_reason_applies(point, district):
+                    on, off = on & ~STAFF_BIT, off & ~STAFF_BIT  # ignored silently, no skip
+                on, off, held_back = decide(point, on, off, keep_portal)
+                if on or off:
+                    enabled = point.enabled
+                    updates.append(
+                        new_update(
+                            point.owner_id,
+                            point.method,
+                            point.source,
+                            enabled,
+                            BY_MASK[(enabled.mask | on) & ~off],
+                            affected_people(point, district),
+                            point.revoked,  # decide() switched nothing on if so
+                        )
+                    )
+                if held_back is not None:
+                    held.append(Skip(owner_id=point.owner_id, reason=held_back, method=point.method))
+            progress.advance(len(chunk))
 
     skips = [Skip(owner_id=owner, reason=reason) for owner, reason in skipped]
     skips.extend(held)

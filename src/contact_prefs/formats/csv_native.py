@@ -24,10 +24,11 @@ import attrs
 from ..enums import Method, Reason, Source
 from ..privacy import shown
 from ..private_files import open_staging
+from ..progress import NO_PROGRESS, Progress, reporting, slices
 from ..reasons import ReasonSet
 from ..snapshot import RECORD_FIELDS, RECORD_TYPES, Snapshot
 from .errors import FormatError
-from .table import Row, identifier, optional_date, parse_bool, read_table
+from .table import Row, data_lines, identifier, optional_date, parse_bool, read_table, tracked
 
 FILES = {name: f"{name}.csv" for name in RECORD_FIELDS}
 """Collection name -> its file name."""
@@ -48,33 +49,39 @@ KEY_COLUMNS = {
 """Collection name -> the columns of its store key: one row per key in a file."""
 
 
-def write_csv(snapshot: Snapshot, directory: str | Path) -> dict[str, int]:
+def write_csv(snapshot: Snapshot, directory: str | Path, *, progress: Progress = NO_PROGRESS) -> dict[str, int]:
     """Write every record of ``snapshot`` to the six files in ``directory`` (created if missing).
 
     Returns the number of rows per file name.  Each file is written under a
     temporary name first; the six replace the old ones only once all are
-    written, so a failure leaves the folder as it was.
+    written, so a failure leaves the folder as it was.  ``progress`` hears of
+    the records written, a chunk at a time.
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     staged: list[tuple[Path, Path]] = []
-    try:
-        for name, records in snapshot.collections().items():
-            target = folder / FILES[name]
-            staging, stream = open_staging(target)  # owner-only, and never through a planted link
-            staged.append((staging, target))
-            with stream:
-                writer = csv.writer(stream)  # "\r\n" line ends: a bare "\r" in a value gets quoted too
-                columns = COLUMNS[name]
-                writer.writerow(columns)
-                writer.writerows([_cell(getattr(record, column), column) for column in columns] for record in records)
-            written[target.name] = len(records)
-        for staging, target in staged:
-            os.replace(staging, target)
-    finally:
-        for staging, _ in staged:
-            staging.unlink(missing_ok=True)
+    with reporting(progress, len(snapshot), f"Writing {folder}"):
+        try:
+            for name, records in snapshot.collections().items():
+                target = folder / FILES[name]
+                staging, stream = open_staging(target)  # owner-only, and never through a planted link
+                staged.append((staging, target))
+                with stream:
+                    writer = csv.writer(stream)  # "\r\n" line ends: a bare "\r" in a value gets quoted too
+                    columns = COLUMNS[name]
+                    writer.writerow(columns)
+                    for chunk in slices(records):
+                        writer.writerows(
+                            [_cell(getattr(record, column), column) for column in columns] for record in chunk
+                        )
+                        progress.advance(len(chunk))
+                written[target.name] = len(records)
+            for staging, target in staged:
+                os.replace(staging, target)
+        finally:
+            for staging, _ in staged:
+                staging.unlink(missing_ok=True)
     return written
 
 
@@ -96,14 +103,14 @@ def _cell(value: Any, column: str = "") -> str:
     raise TypeError(f"no CSV form for {type(value).__name__}")
 
 
-def read_csv(directory: str | Path) -> Snapshot:
+def read_csv(directory: str | Path, *, progress: Progress = NO_PROGRESS) -> Snapshot:
     """The records in the native CSV files of ``directory``.
 
     A file that is absent holds no records, but at least one must be there.
     Every column of a file's record type is required; other columns are
     ignored.  Two rows with one store key in a file are an error, as is any
     cell that does not parse: a :class:`FormatError` names the file, line,
-    column and value.
+    column and value.  ``progress`` hears of the lines read, a chunk at a time.
     """
     folder = Path(directory)
     if not folder.is_dir():
@@ -111,17 +118,20 @@ def read_csv(directory: str | Path) -> Snapshot:
     present = [name for name in RECORD_FIELDS if (folder / FILES[name]).is_file()]
     if not present:
         raise FormatError(f"holds none of the native CSV files ({', '.join(FILES.values())})", file=folder)
-    return Snapshot(**{name: _records(folder / FILES[name], name) for name in present})  # type: ignore[arg-type]
+    lines = {name: data_lines(folder / FILES[name]) for name in present}
+    with reporting(progress, sum(lines.values()), f"Reading {folder}"):
+        collections = {name: _records(folder / FILES[name], name, lines[name], progress) for name in present}
+    return Snapshot(**collections)  # type: ignore[arg-type]
 
 
-def _records(path: Path, name: str) -> list[Any]:
+def _records(path: Path, name: str, size: int, progress: Progress) -> list[Any]:
     kind = RECORD_TYPES[name]
     columns = COLUMNS[name]
     parsers = [(column, _PARSERS.get(column, _text)) for column in columns]
     checks = _CHECKS.get(name, ())
     records: list[Any] = []
     lines: dict[Any, int] = {}
-    for row in read_table(path, columns):
+    for row in tracked(read_table(path, columns), size, progress):
         values = {column: row.parse(column, parser) for column, parser in parsers}
         for check in checks:
             check(row, values)

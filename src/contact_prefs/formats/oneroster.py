@@ -38,10 +38,11 @@ import attrs
 from ..enums import Method, Source
 from ..identifiers import id_problem
 from ..privacy import shown
+from ..progress import NO_PROGRESS, Progress, reporting
 from ..records import ContactPoint, DistrictAssignment, Enrollment, Person, Relationship
 from ..snapshot import Snapshot
 from .errors import FormatError
-from .table import Row, identifier, optional_date, read_table, required
+from .table import Row, data_lines, identifier, optional_date, read_table, required, tracked
 
 STUDENT = "student"
 CONTACT_ROLES = frozenset({"parent", "guardian", "relative"})
@@ -87,24 +88,28 @@ class _User:
     row: Row
 
 
-def read_oneroster(directory: str | Path) -> RosterImport:
-    """Read the OneRoster 1.1 CSV export in ``directory``; raises :class:`FormatError`."""
+def read_oneroster(directory: str | Path, *, progress: Progress = NO_PROGRESS) -> RosterImport:
+    """Read the OneRoster 1.1 CSV export in ``directory``; raises :class:`FormatError`.
+    ``progress`` hears of the lines read, a chunk at a time."""
     folder = Path(directory)
     if not folder.is_dir():
         raise FormatError("is not a folder", file=folder)
     modes = _manifest(folder)
+    read = [name for name in DATA_FILES if modes.get(name) != "absent"]
+    lines = {name: data_lines(folder / f"{name}.csv") for name in read}
 
     def table(name: str, columns: Iterable[str]) -> Iterator[Row]:
-        if modes.get(name) == "absent":
+        if name not in lines:
             return iter(())
-        return read_table(folder / f"{name}.csv", ("sourcedId", *columns))
+        return tracked(read_table(folder / f"{name}.csv", ("sourcedId", *columns)), lines[name], progress)
 
-    schools, orgs = _orgs(table("orgs", ["type"]))
-    terms = _terms(table("academicSessions", ["startDate", "endDate", "schoolYear"]))
-    classes = _classes(table("classes", ["schoolSourcedId", "termSourcedIds"]), schools, orgs, terms)
-    users = _users(table("users", ["role"]))
-    enrollment_rows = table("enrollments", ["classSourcedId", "schoolSourcedId", "userSourcedId", "role"])
-    enrollments, ended = _enrollments(enrollment_rows, classes, schools, orgs, users)
+    with reporting(progress, sum(lines.values()), f"Reading {folder}"):
+        schools, orgs = _orgs(table("orgs", ["type"]))
+        terms = _terms(table("academicSessions", ["startDate", "endDate", "schoolYear"]))
+        classes = _classes(table("classes", ["schoolSourcedId", "termSourcedIds"]), schools, orgs, terms)
+        users = _users(table("users", ["role"]))
+        enrollment_rows = table("enrollments", ["classSourcedId", "schoolSourcedId", "userSourcedId", "role"])
+        enrollments, ended = _enrollments(enrollment_rows, classes, schools, orgs, users)
     links, unlinked = _links(users)
 
     keep = [user for user in users.values() if not user.deleted]

@@ -19,6 +19,7 @@ import attrs
 
 from ..identifiers import id_problem
 from ..privacy import shown
+from ..progress import CHUNK, Progress
 from .errors import FormatError
 
 T = TypeVar("T")
@@ -87,6 +88,32 @@ def _rows(path: Path, reader: Iterator[list[str]], required: Sequence[str]) -> I
         raise FormatError("is not UTF-8 text", file=path, line=_undecodable_line(path)) from None
     except csv.Error as error:
         raise FormatError(f"is not valid CSV ({error})", file=path, line=line) from None
+
+
+def data_lines(path: Path) -> int:
+    """The lines of the file at ``path`` after its header (0 when it cannot be read): the size of
+    reading it, for progress.  Counted in blocks, without decoding."""
+    lines, last = 0, b"\n"
+    try:
+        with path.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                lines, last = lines + block.count(b"\n"), block[-1:]
+    except OSError:
+        return 0
+    return max(lines + (last != b"\n") - 1, 0)
+
+
+def tracked(rows: Iterable[Row], lines: int, progress: Progress) -> Iterator[Row]:
+    """``rows`` as they come, advancing ``progress`` by the lines read every :data:`CHUNK` rows,
+    and by what is left of ``lines`` (blank lines, cells over several lines) at the end."""
+    done, due = 0, CHUNK
+    for count, row in enumerate(rows, start=1):
+        yield row
+        if count == due:
+            step = min(row.line - 1, lines) - done  # the lines after the header, up to this row's first
+            progress.advance(step)
+            done, due = done + step, due + CHUNK
+    progress.advance(lines - done)
 
 
 def _undecodable_line(path: Path) -> int:

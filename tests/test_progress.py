@@ -1,0 +1,306 @@
+"""Progress of long work: the core's protocol and chunks, what planning, reading and writing
+report, the terminal bar, and the command line showing it on a terminal only."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import pty
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+
+from contact_prefs import BatchSpec, Snapshot, plan
+from contact_prefs import progress_bar as bars
+from contact_prefs.cli import main
+from contact_prefs.demo import build_district, sample_spec
+from contact_prefs.formats import read_csv, read_oneroster, write_csv
+from contact_prefs.formats.table import data_lines, read_table, tracked
+from contact_prefs.progress import CHUNK, NO_PROGRESS, batches, reporting, slices
+from contact_prefs.progress_bar import TerminalProgress, progress_for
+from contact_prefs.testing.profiles import examples
+from contact_prefs.testing.strategies import districts, specs
+
+from .test_cli import SAMPLE
+
+DAY = datetime.date(2026, 11, 30)
+
+
+class Recorder:
+    """A :class:`~contact_prefs.progress.Progress` that writes down what it is told."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+
+    def start(self, total: int | None, what: str) -> None:
+        self.events.append(("start", (total, what)))
+
+    def advance(self, count: int) -> None:
+        self.events.append(("advance", count))
+
+    def finish(self) -> None:
+        self.events.append(("finish", None))
+
+    @property
+    def steps(self) -> list[int]:
+        return [count for kind, count in self.events if kind == "advance"]  # type: ignore[misc]
+
+    @property
+    def started(self) -> list[tuple[int | None, str]]:
+        return [value for kind, value in self.events if kind == "start"]  # type: ignore[misc]
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as a console's stderr does."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+# -- the core ------------------------------------------------------------------------
+
+
+def test_slices_and_batches_cover_every_item_once_in_order() -> None:
+    items = list(range(2 * CHUNK + 3))
+    assert [len(chunk) for chunk in slices(items)] == [CHUNK, CHUNK, 3]
+    assert [x for chunk in slices(items) for x in chunk] == items
+    assert [len(batch) for batch in batches(iter(items), 7)][-1] == (2 * CHUNK + 3) % 7
+    assert [x for batch in batches(iter(items), 7) for x in batch] == items
+    assert list(slices([])) == [] and list(batches([])) == []
+
+
+def test_reporting_finishes_the_step_when_the_work_fails() -> None:
+    recorder = Recorder()
+    with pytest.raises(ValueError), reporting(recorder, 10, "Work"):
+        raise ValueError("broken")
+    assert recorder.events == [("start", (10, "Work")), ("finish", None)]
+    with reporting(NO_PROGRESS, None, "Nothing"):  # reports nowhere, and says so when shown
+        assert repr(NO_PROGRESS) == "NO_PROGRESS"
+
+
+def test_plan_reports_its_points_in_chunks_and_plans_the_same() -> None:
+    district = build_district(5000, today=DAY)
+    spec = sample_spec(DAY)
+    recorder = Recorder()
+    reported = plan(spec, district, progress=recorder)
+    assert reported == plan(spec, district)
+    [(total, what)] = recorder.started
+    assert what == "Planning" and total is not None and total > CHUNK
+    assert recorder.steps[:-1] == [CHUNK] * (len(recorder.steps) - 1) and 0 < recorder.steps[-1] <= CHUNK
+    assert sum(recorder.steps) == total
+    assert recorder.events[-1] == ("finish", None)
+
+
+@settings(max_examples=examples(50), deadline=None)
+@given(districts(), specs())
+def test_progress_changes_no_plan(snapshot: Snapshot, spec: BatchSpec) -> None:
+    recorder = Recorder()
+    assert plan(spec, snapshot, progress=recorder) == plan(spec, snapshot)
+    [(total, _)] = recorder.started
+    assert sum(recorder.steps) == total and recorder.events[-1] == ("finish", None)
+
+
+def test_writing_and_reading_native_csv_report_every_record(tmp_path: Path) -> None:
+    district = build_district(3000, today=DAY)
+    writing = Recorder()
+    write_csv(district, tmp_path, progress=writing)
+    assert writing.started == [(len(district), f"Writing {tmp_path}")]
+    assert sum(writing.steps) == len(district) and max(writing.steps) <= CHUNK
+    reading = Recorder()
+    assert read_csv(tmp_path, progress=reading) == read_csv(tmp_path)
+    assert reading.started == [(len(district), f"Reading {tmp_path}")]  # one line per record, after each header
+    assert sum(reading.steps) == len(district) and max(reading.steps) <= CHUNK
+
+
+def test_reading_oneroster_reports_the_lines_of_the_files_it_reads() -> None:
+    recorder = Recorder()
+    assert read_oneroster(SAMPLE, progress=recorder) == read_oneroster(SAMPLE)
+    [(total, what)] = recorder.started
+    files = ("orgs", "academicSessions", "classes", "users", "enrollments")
+    assert what == f"Reading {SAMPLE}" and total == sum(data_lines(SAMPLE / f"{name}.csv") for name in files)
+    assert sum(recorder.steps) == total
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("a,b\n1,2\n3,4\n", 2),
+        ("a,b\n1,2\n3,4", 2),  # no final newline
+        ("a,b\n", 0),
+        ("", 0),
+        ('a,b\n1,"two\nlines"\n\n3,4\n', 4),  # a cell over two lines, a blank line
+    ],
+)
+def test_data_lines_counts_the_lines_after_the_header(tmp_path: Path, text: str, lines: int) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    assert data_lines(path) == lines
+    recorder = Recorder()
+    rows = list(tracked(read_table(path, ("a", "b")), lines, recorder)) if text else []
+    assert sum(recorder.steps) == (lines if text else 0)
+    assert len(rows) == text.count(",") - 1 if text else rows == []
+    assert data_lines(tmp_path / "missing.csv") == 0
+
+
+def test_tracked_advances_by_the_lines_read_every_chunk(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    rows = 2 * CHUNK + 5
+    path.write_text("a\n" + "".join(f"{n}\n" for n in range(rows)), encoding="utf-8")
+    recorder = Recorder()
+    assert len(list(tracked(read_table(path, ("a",)), data_lines(path), recorder))) == rows
+    assert recorder.steps == [CHUNK, CHUNK, 5]
+
+
+# -- the terminal bar ----------------------------------------------------------------
+
+
+def test_a_long_step_shows_a_bar_with_percentage_and_time_left() -> None:
+    stream = Terminal()
+    progress = TerminalProgress(stream, long=100)
+    progress.start(400, "Planning")
+    progress.advance(200)
+    progress.advance(200)
+    progress.finish()
+    progress.finish()  # a second finish does nothing
+    shown = stream.getvalue()
+    assert "Planning:   0%" in shown and "Planning: 100%" in shown and "400/400 [" in shown
+    assert "<00:00" in shown  # the time left
+    assert shown.endswith("\n")  # the finished bar stays, and the next line starts clean
+
+
+def test_a_short_step_shows_nothing_and_a_step_of_unknown_size_says_what_it_does() -> None:
+    stream = Terminal()
+    progress = TerminalProgress(stream, long=100)
+    progress.start(99, "Planning")
+    progress.advance(99)
+    progress.finish()
+    assert stream.getvalue() == ""
+    progress.start(None, "Reading the store")
+    progress.advance(5)
+    progress.finish()
+    assert stream.getvalue() == "Reading the store...\n"
+
+
+def test_a_step_that_starts_finishes_the_one_before() -> None:
+    stream = Terminal()
+    progress = TerminalProgress(stream, long=1)
+    progress.start(10, "Reading")
+    progress.advance(10)
+    progress.start(None, "Loading")
+    shown = stream.getvalue()
+    assert "Reading: 100%|" in shown and shown.endswith(" records/s]\nLoading...\n")
+
+
+def test_progress_goes_to_a_terminal_only_and_never_with_quiet() -> None:
+    assert isinstance(progress_for(Terminal()), TerminalProgress)
+    assert progress_for(Terminal(), quiet=True) is NO_PROGRESS
+    assert progress_for(io.StringIO()) is NO_PROGRESS
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+def on_terminal(monkeypatch: pytest.MonkeyPatch) -> Terminal:
+    """stderr as a terminal, and every step long enough for a bar.  Called in the test itself:
+    pytest sets its own capturing stderr again when a test's call begins."""
+    stream = Terminal()
+    monkeypatch.setattr(sys, "stderr", stream)
+    monkeypatch.setattr(bars, "LONG", 10)
+    return stream
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'district.db'}"
+    assert main(["--store", url, "demo", "--students", "300", "--quiet"]) == 0
+    return url
+
+
+PLAN = ("plan", "--mode", "student-messenger-contacts", "--set", "teacher=on")
+
+
+def test_plan_on_a_terminal_shows_its_progress(
+    store: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    terminal = on_terminal(monkeypatch)
+    assert main(["--store", store, *PLAN]) == 0
+    shown = terminal.getvalue()
+    assert "Reading the district...\n" in shown
+    assert "Planning: 100%|" in shown
+    assert "Contact Method" in capsys.readouterr().out  # the result, on stdout as ever
+
+
+def test_quiet_or_no_terminal_shows_no_progress(
+    store: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    terminal = on_terminal(monkeypatch)
+    assert main(["--store", store, *PLAN, "--quiet"]) == 0
+    assert terminal.getvalue() == ""
+    plain = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", plain)
+    assert main(["--store", store, *PLAN]) == 0
+    assert plain.getvalue() == ""
+    assert capsys.readouterr().out.count("Contact Method") == 2
+
+
+def test_export_and_import_on_a_terminal_show_their_progress(
+    store: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    terminal = on_terminal(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    assert main(["--store", store, "export", "csv", "files"]) == 0
+    assert "Reading the store...\n" in terminal.getvalue()
+    assert "Writing files: 100%|" in terminal.getvalue()
+    terminal.truncate(0)
+    terminal.seek(0)
+    assert main(["--store", "sqlite:///copy.db", "import", "csv", "files"]) == 0
+    assert "Reading files: 100%|" in terminal.getvalue()
+    assert "Loading 3,552 records...\n" in terminal.getvalue()
+    terminal.truncate(0)
+    terminal.seek(0)
+    shutil.copytree(SAMPLE, "roster")
+    assert main(["--store", "sqlite:///roster.db", "import", "oneroster", "roster"]) == 0
+    assert "Reading roster: 100%|" in terminal.getvalue()
+    terminal.truncate(0)
+    terminal.seek(0)
+    assert main(["--store", store, "export", "csv", "quiet", "--quiet"]) == 0
+    assert terminal.getvalue() == ""
+
+
+def test_a_long_import_shows_a_bar_on_a_real_terminal(tmp_path: Path) -> None:
+    """At full size (over 50,000 records), through a pseudo-terminal, as a person sees it."""
+    district = build_district(5000, today=DAY)
+    assert len(district) > bars.LONG
+    write_csv(district, tmp_path / "files")
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "contact_prefs", "--store", "sqlite:///new.db", "import", "csv", "files"],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            timeout=120,
+        )
+        os.close(terminal)
+        shown = b""
+        while chunk := _read(controller):
+            shown += chunk
+    finally:
+        os.close(controller)
+    assert result.returncode == 0
+    text = shown.decode()
+    assert "Reading files:" in text and "100%" in text and f"{len(district)}/{len(district)} [" in text
+    assert f"Loading {len(district):,} records" in text
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # the terminal's other end is closed: all was read
+        return b""
