@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from contact_prefs import BatchRecord, Method, PointUpdate, Reason, ReasonSet, Source
-from contact_prefs.changes import count_changes, count_updates
+from contact_prefs.changes import count_changes
 from contact_prefs.plain import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES, spec_from_plain
 from contact_prefs.proposals import Approval
 
@@ -26,7 +26,7 @@ REASONS = {reason.value: reason for reason in Reason}
 PointRow = tuple[str, str, str, int, int, list[str]]
 """A recorded point: owner_id, method, source_before, enabled_before, enabled_after, affects."""
 
-BATCH_COLUMNS = "batch_id, actor, at, spec, undone_by, undoes, proposal_id, proposer, approver"
+BATCH_COLUMNS = "batch_id, actor, at, spec, counts, undone_by, undoes, proposal_id, proposer, approver"
 POINT_COLUMNS = "owner_id, method, source_before, enabled_before, enabled_after, affects"
 
 
@@ -84,15 +84,19 @@ def approval_from(proposal_id: str | None, proposer: str | None, approver: str |
 
 
 def record_from_row(row: tuple[Any, ...], points: Iterable[PointRow]) -> BatchRecord:
-    """The history entry of a ``batches`` row (:data:`BATCH_COLUMNS`) and its ``batch_points`` rows, in order."""
-    batch_id, actor, at, spec, undone_by, undoes, proposal_id, proposer, approver = row
+    """The history entry of a ``batches`` row (:data:`BATCH_COLUMNS`) and its ``batch_points`` rows, in order.
+
+    The counts are the row's, as :meth:`~contact_prefs_postgres.store.PostgresStore.batches` lists
+    them, not counted again from the points: what the store holds is what the chain checks.
+    """
+    batch_id, actor, at, spec, counts, undone_by, undoes, proposal_id, proposer, approver = row
     updates = updates_from_rows(points)
     return BatchRecord(
         batch_id=batch_id,
         actor=actor,
         at=at.astimezone(datetime.UTC),
         spec=spec_from_plain(spec),
-        counts=count_updates(updates),
+        counts=counts_from_plain(counts),
         changes=tuple(change for update in updates for change in update.changes),
         undone_by=undone_by,
         undoes=undoes,
