@@ -19,7 +19,9 @@ from typing import Any
 
 import psycopg
 
-from contact_prefs.chain import Entry, Link, batch_entry_of, chain_after, consent_entry, policy_entry
+from contact_prefs import StoreError
+from contact_prefs.chain import Entry, EntryKind, Link, batch_entry_of, chain_after, consent_entry, policy_entry
+from contact_prefs.privacy import shown
 
 from . import ledger_rows
 from .history import BATCH_COLUMNS, POINT_COLUMNS, record_from_row
@@ -31,11 +33,14 @@ _INSERT = (
     f"INSERT INTO chain ({COLUMNS}) "
     "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
 )
+KINDS = frozenset(kind.value for kind in EntryKind)
 _CHUNK = 10_000  # links per statement when chaining a whole history
 
 
 def _link(row: tuple[Any, ...]) -> Link:
     seq, kind, key, digest, prev, hash_ = row
+    if kind not in KINDS:  # only an edit of the table can put one there: say so, do not guess
+        raise StoreError(f"the chain's link {seq} has the kind {shown(kind)}, which no entry has: the chain was edited")
     return Link(seq=seq, kind=kind, key=key, digest=digest, prev=prev, hash=hash_)
 
 

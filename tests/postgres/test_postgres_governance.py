@@ -23,6 +23,7 @@ from contact_prefs import (
     Relationship,
     Snapshot,
     Store,
+    StoreError,
     open_store,
     plan,
 )
@@ -143,6 +144,14 @@ TAMPERINGS: dict[str, tuple[list[str], int, str]] = {
         1,
         "batch {first}, chained at position 1, was moved",
     ),
+    "a batch inserted": (
+        [
+            "INSERT INTO batches (batch_id, version, actor, at, spec, counts) "
+            "SELECT 'forged', 1000, actor, at, spec, counts FROM batches WHERE batch_id = '{second}'"
+        ],
+        10,
+        "batch forged is in the history but was never chained: inserted",
+    ),
     "a consent event edited": (
         [
             "ALTER TABLE consent_events DISABLE TRIGGER consent_events_append_only",
@@ -222,6 +231,21 @@ def test_the_chain_and_the_consent_tables_refuse_changes_while_their_triggers_st
             with pytest.raises(psycopg.errors.RaiseException, match="chain rows are appended, never changed"):
                 run_sql(connect(), schema_url, statement)
         assert verify_history(store).intact
+
+
+def test_a_chain_row_of_no_kind_is_an_error_saying_the_chain_was_edited(
+    schema_url: str, connect: Callable[[], Any]
+) -> None:
+    with open_store(schema_url) as store:
+        write_a_history(store)
+        run_sql(
+            connect(),
+            schema_url,
+            "ALTER TABLE chain DISABLE TRIGGER chain_append_only",
+            "UPDATE chain SET kind = 'erased' WHERE seq = 3",
+        )
+        with pytest.raises(StoreError, match="link 3 has the kind 'erased', which no entry has: the chain was edited"):
+            store.chain()
 
 
 def test_a_version_2_store_migrates_by_chaining_its_history_in_order(
