@@ -7,12 +7,14 @@ changes follow from it, so a batch of 100,000 changes is about 30,000 rows.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from contact_prefs import Method, PointUpdate, Reason, ReasonSet, Source
+from contact_prefs import BatchRecord, Method, PointUpdate, Reason, ReasonSet, Source
 from contact_prefs.changes import count_changes
-from contact_prefs.plain import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES
+from contact_prefs.plain import METHOD_VALUES, METHODS, SOURCE_VALUES, SOURCES, spec_from_plain
+from contact_prefs.proposals import Approval
 
 WriteRow = tuple[int, str, str, str, int, int, str, list[str] | None, int]
 """A point write: position, owner_id, method, source_before, enabled_before, enabled_after,
@@ -23,6 +25,9 @@ REASONS = {reason.value: reason for reason in Reason}
 
 PointRow = tuple[str, str, str, int, int, list[str]]
 """A recorded point: owner_id, method, source_before, enabled_before, enabled_after, affects."""
+
+BATCH_COLUMNS = "batch_id, actor, at, spec, counts, undone_by, undoes, proposal_id, proposer, approver"
+POINT_COLUMNS = "owner_id, method, source_before, enabled_before, enabled_after, affects"
 
 
 def write_rows(updates: Iterable[PointUpdate], source_after: Callable[[PointUpdate], Source]) -> list[WriteRow]:
@@ -69,3 +74,31 @@ def counts_from_plain(plain: Iterable[list[Any]]) -> dict[tuple[Method, Reason],
     for method, reason, n in plain:
         counts[METHODS[method], REASONS[reason]] = n
     return counts
+
+
+def approval_from(proposal_id: str | None, proposer: str | None, approver: str | None) -> Approval | None:
+    """A batch's approval as its ``proposal_id``, ``proposer`` and ``approver`` columns hold it."""
+    if proposal_id is None:
+        return None
+    return Approval(proposal_id=proposal_id, proposer=proposer or "", approver=approver or "")
+
+
+def record_from_row(row: tuple[Any, ...], points: Iterable[PointRow]) -> BatchRecord:
+    """The history entry of a ``batches`` row (:data:`BATCH_COLUMNS`) and its ``batch_points`` rows, in order.
+
+    The counts are the row's, as :meth:`~contact_prefs_postgres.store.PostgresStore.batches` lists
+    them, not counted again from the points: what the store holds is what the chain checks.
+    """
+    batch_id, actor, at, spec, counts, undone_by, undoes, proposal_id, proposer, approver = row
+    updates = updates_from_rows(points)
+    return BatchRecord(
+        batch_id=batch_id,
+        actor=actor,
+        at=at.astimezone(datetime.UTC),
+        spec=spec_from_plain(spec),
+        counts=counts_from_plain(counts),
+        changes=tuple(change for update in updates for change in update.changes),
+        undone_by=undone_by,
+        undoes=undoes,
+        approval=approval_from(proposal_id, proposer, approver),
+    )

@@ -19,7 +19,7 @@ from psycopg import sql
 
 from contact_prefs import StoreError
 
-from . import ledgers
+from . import chain_rows, ledgers
 from .url import PostgresUrl
 
 # An open start or end is stored as -infinity or infinity, not NULL: key columns
@@ -209,9 +209,60 @@ WHERE batches.batch_id = counted.batch_id;
 ALTER TABLE batches ALTER COLUMN counts DROP DEFAULT;
 """
 
-MIGRATIONS: Sequence[str] = (VERSION_1, VERSION_2)
+# Governance (contact_prefs.proposals, contact_prefs.chain).  A proposal is a row holding every field
+# of a Proposal; the state columns (approver..applied_at) are filled as it is approved, withdrawn or
+# applied.  counts is [[method, reason, n], ...] for every pair the proposal holds.  A batch applying
+# a proposal names it, its proposer and its approver.  The chain is a link per history entry,
+# appended in the transaction that records the entry, never changed (triggers refuse it): seq from
+# 1, the entry's kind and key, the SHA-256 of its canonical body, the hash before and its own.
+# After this SQL, chain_existing_history (chain_rows) chains what the store holds: every batch by
+# its version, then every consent event by its seq, then every policy change by its seq; positions
+# of consent events and policy changes are their ordinals in that order, from 1.
+VERSION_3 = """
+CREATE TABLE proposals (
+    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,  -- the order proposed
+    proposal_id text PRIMARY KEY,
+    spec jsonb NOT NULL,
+    digest text NOT NULL,
+    counts jsonb NOT NULL,
+    proposer text NOT NULL,
+    at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    why text NOT NULL,
+    approver text,
+    approved_at timestamptz,
+    withdrawn_by text,
+    withdrawn_at timestamptz,
+    batch_id text REFERENCES batches (batch_id),
+    applied_by text,
+    applied_at timestamptz
+);
 
-FOLLOW_UPS: Mapping[int, Callable[[psycopg.Cursor[Any]], None]] = {2: ledgers.key_and_record_flags}
+ALTER TABLE batches
+    ADD COLUMN proposal_id text REFERENCES proposals (proposal_id),
+    ADD COLUMN proposer text,
+    ADD COLUMN approver text;
+
+CREATE TABLE chain (
+    seq bigint PRIMARY KEY,  -- from 1, no gaps: a second writer of one seq fails instead of forking the chain
+    kind text NOT NULL,
+    key text NOT NULL,
+    digest text NOT NULL,
+    prev text NOT NULL,
+    hash text NOT NULL
+);
+CREATE TRIGGER chain_append_only BEFORE UPDATE OR DELETE ON chain
+    FOR EACH ROW EXECUTE FUNCTION refuse_change();
+CREATE TRIGGER chain_never_truncated BEFORE TRUNCATE ON chain
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
+"""
+
+MIGRATIONS: Sequence[str] = (VERSION_1, VERSION_2, VERSION_3)
+
+FOLLOW_UPS: Mapping[int, Callable[[psycopg.Cursor[Any]], None]] = {
+    2: ledgers.key_and_record_flags,
+    3: chain_rows.chain_existing_history,
+}
 """What SQL alone cannot migrate, done in Python right after the SQL that reaches the version it is
 keyed on, in the same transaction."""
 

@@ -25,19 +25,48 @@ from contact_prefs import (
     StoreError,
     UnknownBatchError,
 )
-from contact_prefs.changes import count_updates
+from contact_prefs.chain import (
+    Entry,
+    Link,
+    application_entry,
+    approval_entry,
+    batch_entry,
+    consent_entry,
+    policy_entry,
+    proposal_entry,
+    withdrawal_entry,
+)
 from contact_prefs.consent import ConsentEvent, ConsentPolicy, Review
 from contact_prefs.errors import UnknownReviewError
 from contact_prefs.identifiers import check_actor
 from contact_prefs.ledger import LoadReport, PolicyChange, resolve
 from contact_prefs.plain import METHOD_VALUES, METHODS, spec_from_plain, spec_to_plain
 from contact_prefs.privacy import shown
+from contact_prefs.proposals import (
+    Approval,
+    Proposal,
+    applied_proposal,
+    approval_of,
+    approve_proposal,
+    check_application,
+    withdraw_proposal,
+)
 from contact_prefs.rules import check_undoable
 from contact_prefs.store import ClosesOnExit, checked_limit
 from contact_prefs.writes import check_commit, undo_writes
 
-from . import ledger_rows, ledgers
-from .history import WriteRow, counts_from_plain, counts_plain, updates_from_rows, write_rows
+from . import chain_rows, ledger_rows, ledgers, proposal_rows
+from .history import (
+    BATCH_COLUMNS,
+    POINT_COLUMNS,
+    WriteRow,
+    approval_from,
+    counts_from_plain,
+    counts_plain,
+    record_from_row,
+    updates_from_rows,
+    write_rows,
+)
 from .loading import points_load
 from .schema import prepare, use_schema
 from .scope import scoped_snapshot
@@ -109,42 +138,24 @@ class PostgresStore(ClosesOnExit):
 
     def history(self) -> tuple[BatchRecord, ...]:
         with self._transaction(READ) as cursor:
-            batches = cursor.execute(
-                "SELECT batch_id, actor, at, spec, undone_by, undoes FROM batches ORDER BY version DESC"
-            ).fetchall()
+            batches = cursor.execute(f"SELECT {BATCH_COLUMNS} FROM batches ORDER BY version DESC").fetchall()
             points: dict[str, list[Any]] = {}
             for batch_id, *row in cursor.execute(
-                "SELECT batch_id, owner_id, method, source_before, enabled_before, enabled_after, affects "
-                "FROM batch_points ORDER BY batch_id, position"
+                f"SELECT batch_id, {POINT_COLUMNS} FROM batch_points ORDER BY batch_id, position"
             ).fetchall():
                 points.setdefault(batch_id, []).append(row)
-        records = []
-        for batch_id, actor, at, spec, undone_by, undoes in batches:
-            updates = updates_from_rows(points.get(batch_id, ()))
-            records.append(
-                BatchRecord(
-                    batch_id=batch_id,
-                    actor=actor,
-                    at=at.astimezone(datetime.UTC),
-                    spec=spec_from_plain(spec),
-                    counts=count_updates(updates),
-                    changes=tuple(change for update in updates for change in update.changes),
-                    undone_by=undone_by,
-                    undoes=undoes,
-                )
-            )
-        return tuple(records)
+        return tuple(record_from_row(row, points.get(row[0], ())) for row in batches)
 
     def batches(self, *, limit: int | None = None) -> tuple[BatchSummary, ...]:
         """The newest ``limit`` entries of the history, newest first: their ``batches`` rows alone."""
         with self._transaction(READ) as cursor:
             rows = cursor.execute(
-                "SELECT batch_id, actor, at, spec, counts, undone_by, undoes FROM batches "
-                "ORDER BY version DESC LIMIT %s",
+                "SELECT batch_id, actor, at, spec, counts, undone_by, undoes, proposal_id, proposer, approver "
+                "FROM batches ORDER BY version DESC LIMIT %s",
                 [checked_limit(limit)],  # LIMIT NULL is no limit
             ).fetchall()
         summaries = []
-        for batch_id, actor, at, spec, plain_counts, undone_by, undoes in rows:
+        for batch_id, actor, at, spec, plain_counts, undone_by, undoes, *approval in rows:
             counts = counts_from_plain(plain_counts)
             summaries.append(
                 BatchSummary(
@@ -156,6 +167,7 @@ class PostgresStore(ClosesOnExit):
                     applied=sum(counts.values()),
                     undone_by=undone_by,
                     undoes=undoes,
+                    approval=approval_from(*approval),
                 )
             )
         return tuple(summaries)
@@ -197,20 +209,36 @@ class PostgresStore(ClosesOnExit):
                     updated = ADDRESS_AND_CONSENT if keep_preferences and table is CONTACT_POINTS else None
                     cursor.execute(table.upsert(updated), table.arrays(records))
             ledgers.set_keys(cursor, [owner for owner, _ in loaded], [method for _, method in loaded], consent.keys)
+            chained = self._consent_entries(cursor, consent.events)
             ledgers.append(cursor, consent.events)
             ledgers.write_floors(cursor, consent.reached)
             bump_version(cursor)
+            chain_rows.append(cursor, chained)
         return consent.report
 
-    def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides."""
+    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
+        """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides; with
+        ``proposal_id``, only as :func:`~contact_prefs.proposals.check_application` allows, at the
+        server's time before anything is written (the proposal's row is locked first, so that
+        two applications of one proposal queue and the second finds it applied)."""
         rows = write_rows(changeset.updates, lambda update: Source.BATCH)
         with self._transaction(WRITE) as cursor:
+            proposal = None
+            if proposal_id is not None:
+                proposal = proposal_rows.locked(cursor, proposal_id)
+                check_application(proposal, changeset, at=ledgers.now(cursor))
             # Every point as planned is the usual case, and check_commit lets such updates through as they are.
             if not compare_and_set(cursor, rows):
                 writes = check_commit(changeset.updates, points_now(cursor))
                 self._write(cursor, write_rows(writes, lambda update: Source.BATCH), again=True)
-            batch_id, at = self._record(cursor, changeset, actor, recorded=bool(rows), undoes=None)
+            approval = None if proposal is None else approval_of(proposal)
+            batch_id, at, entry = self._record(cursor, changeset, actor, recorded=bool(rows), approval=approval)
+            chained = [entry]
+            if proposal is not None:
+                applied = applied_proposal(proposal, batch_id=batch_id, actor=actor, at=at)
+                proposal_rows.write_state(cursor, applied)
+                chained.append(application_entry(applied))
+            chain_rows.append(cursor, chained)
         return Receipt(batch_id=batch_id, actor=actor, at=at, counts=changeset.counts(), applied=len(changeset))
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
@@ -235,8 +263,9 @@ class PostgresStore(ClosesOnExit):
             sources = {write.update.key: write.source for write in writes}
             rows = write_rows(restored.updates, lambda update: sources[update.key])
             self._write(cursor, rows)
-            undo_id, at = self._record(cursor, restored, actor, recorded=bool(rows), undoes=batch_id)
+            undo_id, at, entry = self._record(cursor, restored, actor, recorded=bool(rows), undoes=batch_id)
             cursor.execute("UPDATE batches SET undone_by = %s WHERE batch_id = %s", [undo_id, batch_id])
+            chain_rows.append(cursor, [entry])
         return Receipt(
             batch_id=undo_id, actor=actor, at=at, counts=restored.counts(), applied=len(restored), undoes=batch_id
         )
@@ -251,9 +280,11 @@ class PostgresStore(ClosesOnExit):
         with self._transaction(WRITE) as cursor:
             take_ledger_lock(cursor, self.url.schema)
             ledgers.queue(cursor, reviews)
+            chained = self._consent_entries(cursor, events)
             ledgers.append(cursor, events)
             ledgers.refresh(cursor, {event.address for event in events} | {review.address for review in reviews})
             bump_version(cursor)
+            chain_rows.append(cursor, chained)
 
     def resolve_review(self, review_id: str, *, revoked: bool, actor: str, note: str, at: datetime.datetime) -> Review:
         """Record a reviewer's reading of a waiting message, as :func:`~contact_prefs.ledger.resolve` decides."""
@@ -264,14 +295,22 @@ class PostgresStore(ClosesOnExit):
                 raise UnknownReviewError(f"no review {shown(review_id)} in the queue of the store at {self.url}")
             resolved, event = resolve(waiting, revoked=revoked, actor=actor, note=note, at=at)
             cursor.execute(ledger_rows.UPDATE_REVIEW, ledger_rows.resolution_row(resolved))
-            ledgers.append(cursor, [] if event is None else [event])
+            recorded = [] if event is None else [event]
+            chained = self._consent_entries(cursor, recorded)
+            ledgers.append(cursor, recorded)
             ledgers.refresh(cursor, {resolved.address})
             bump_version(cursor)
+            chain_rows.append(cursor, chained)
         return resolved
 
     def ledger(self, address: str) -> tuple[ConsentEvent, ...]:
         with self._transaction(READ) as cursor:
             return ledgers.ledger_of(cursor, address)
+
+    def consent_events(self) -> tuple[ConsentEvent, ...]:
+        with self._transaction(READ) as cursor:
+            rows = cursor.execute(f"SELECT {ledger_rows.EVENT_COLUMNS} FROM consent_events ORDER BY seq").fetchall()
+        return tuple(map(ledger_rows.event_from_row, rows))
 
     def reviews(self) -> tuple[Review, ...]:
         with self._transaction(READ) as cursor:
@@ -299,12 +338,48 @@ class PostgresStore(ClosesOnExit):
             _, at = bump_version(cursor)
             change = PolicyChange(policy=policy, actor=actor, at=at, why=why)
             cursor.execute(ledger_rows.INSERT_CHANGE, ledger_rows.change_row(change))
+            chain_rows.append(cursor, [policy_entry(change, chain_rows.policy_changes_recorded(cursor))])
         return change
 
     def policy_changes(self) -> tuple[PolicyChange, ...]:
         with self._transaction(READ) as cursor:
             rows = cursor.execute(f"SELECT {ledger_rows.CHANGE_COLUMNS} FROM policy_changes ORDER BY seq").fetchall()
         return tuple(map(ledger_rows.change_from_row, rows))
+
+    # -- proposals and the chain ------------------------------------------------
+
+    def propose(self, proposal: Proposal) -> None:
+        """Record ``proposal`` (its id must be new) and its link."""
+        with self._transaction(WRITE) as cursor:
+            proposal_rows.insert(cursor, proposal)
+            bump_version(cursor)
+            chain_rows.append(cursor, [proposal_entry(proposal)])
+
+    def approve(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        """Record ``actor``'s approval as :func:`~contact_prefs.proposals.approve_proposal` decides, and its link."""
+        with self._transaction(WRITE) as cursor:
+            approved = approve_proposal(proposal_rows.locked(cursor, proposal_id), approver=actor, at=at)
+            proposal_rows.write_state(cursor, approved)
+            bump_version(cursor)
+            chain_rows.append(cursor, [approval_entry(approved)])
+        return approved
+
+    def withdraw(self, proposal_id: str, *, actor: str, at: datetime.datetime) -> Proposal:
+        """Record the withdrawal as :func:`~contact_prefs.proposals.withdraw_proposal` decides, and its link."""
+        with self._transaction(WRITE) as cursor:
+            withdrawn = withdraw_proposal(proposal_rows.locked(cursor, proposal_id), actor=actor, at=at)
+            proposal_rows.write_state(cursor, withdrawn)
+            bump_version(cursor)
+            chain_rows.append(cursor, [withdrawal_entry(withdrawn)])
+        return withdrawn
+
+    def proposals(self) -> tuple[Proposal, ...]:
+        with self._transaction(READ) as cursor:
+            return proposal_rows.every(cursor)
+
+    def chain(self) -> tuple[Link, ...]:
+        with self._transaction(READ) as cursor:
+            return chain_rows.links(cursor)
 
     # -- lifetime -------------------------------------------------------------
 
@@ -340,14 +415,23 @@ class PostgresStore(ClosesOnExit):
             raise StoreError(f"contact points in the store at {self.url} changed under its locks; nothing was written")
 
     def _record(
-        self, cursor: Cursor, written: ChangeSet, actor: str, *, recorded: bool, undoes: str | None
-    ) -> tuple[str, datetime.datetime]:
-        """Add the batch just written to the history; its id and time."""
+        self,
+        cursor: Cursor,
+        written: ChangeSet,
+        actor: str,
+        *,
+        recorded: bool,
+        undoes: str | None = None,
+        approval: Approval | None = None,
+    ) -> tuple[str, datetime.datetime, Entry]:
+        """Add the batch just written to the history; its id, its time and its chain entry, made from
+        what :meth:`history` reads back (the updates as written, in order; the time as stored)."""
         batch_id = uuid.uuid4().hex
         version, at = bump_version(cursor)
+        named = (None, None, None) if approval is None else (approval.proposal_id, approval.proposer, approval.approver)
         cursor.execute(
-            "INSERT INTO batches (batch_id, version, actor, at, spec, counts, undoes) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            "INSERT INTO batches (batch_id, version, actor, at, spec, counts, undoes, proposal_id, proposer, approver) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 batch_id,
                 version,
@@ -356,8 +440,25 @@ class PostgresStore(ClosesOnExit):
                 Jsonb(spec_to_plain(written.spec)),
                 Jsonb(counts_plain(written.counts())),
                 undoes,
+                *named,
             ],
         )
         if recorded:
             record_points(cursor, batch_id)
-        return batch_id, at
+        entry = batch_entry(
+            batch_id=batch_id,
+            actor=actor,
+            at=at,
+            spec=written.spec,
+            counts=written.counts(),
+            updates=written.updates,
+            undoes=undoes,
+            approval=approval,
+        )
+        return batch_id, at, entry
+
+    @staticmethod
+    def _consent_entries(cursor: Cursor, events: Sequence[ConsentEvent]) -> list[Entry]:
+        """The entries of ``events``, about to be appended to the ledgers (call it before they are)."""
+        first = chain_rows.consent_events_recorded(cursor) + 1 if events else 1
+        return [consent_entry(event, position) for position, event in enumerate(events, first)]

@@ -4,10 +4,13 @@ What may be written is decided by the core (:mod:`contact_prefs.writes`); these
 statements only compare each point with the state a row expects and set it.
 
 Locks are always taken in one order, so that the store's own transactions
-never deadlock: the undone batch's row (undo), the ledger lock (loads and
-consent writes, :func:`take_ledger_lock`), contact points in key order, and
-the ``meta`` row last, held only for the instant between the bump and the
-transaction's end.
+never deadlock: the undone batch's row (undo) or the proposal's row (a commit
+applying it, an approval, a withdrawal), the ledger lock (loads and consent
+writes, :func:`take_ledger_lock`), contact points in key order, and the
+``meta`` row last, held only for the instant between the bump and the
+transaction's end.  In that instant every write appends its history's chain
+links (:mod:`contact_prefs_postgres.chain_rows`): the ``meta`` row is what
+makes concurrent writers append one after the other.
 """
 
 from __future__ import annotations
