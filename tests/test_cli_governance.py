@@ -120,7 +120,7 @@ def test_propose_approve_apply_names_proposer_approver_and_applier(
     change_set = plan(SPEC, store.snapshot(SPEC))
     assert proposal.digest == changeset_digest(change_set)
     assert proposal.proposer == "ann" and proposal.approver is None
-    assert f"Proposal {proposal.proposal_id} by ann\n" in text
+    assert f"Proposal {proposal.proposal_id} by ann at " in text
     assert "Needs approval: not under the policy\n" in text
     assert f"Digest: {proposal.digest}\n" in text
     assert f"contact-prefs approve {proposal.proposal_id[:8]} --actor NAME" in text

@@ -242,7 +242,7 @@ def _propose(args: argparse.Namespace) -> int:
 
 def _proposed_text(proposal: Proposal) -> str:
     short = proposal.proposal_id[:8]
-    lines = [f"Proposal {proposal.proposal_id} by {proposal.proposer}"]
+    lines = [f"Proposal {proposal.proposal_id} by {proposal.proposer} at {utc(proposal.at)}"]
     lines.append(f"Needs approval: {proposal.why}" if proposal.why else "Needs approval: not under the policy")
     lines.append(f"Expires: {utc(proposal.expires_at)}")
     lines.append(f"Digest: {proposal.digest}")
@@ -260,6 +260,11 @@ def _approve(args: argparse.Namespace) -> int:
         with commit_point() as point:
             approved = HeldStore(opened, point).approve(proposal.proposal_id, actor=args.actor, at=_now())
             _print_proposal(approved, args)
+            if args.format == "table":
+                print(
+                    f"\nNext: 'contact-prefs apply --proposal {approved.proposal_id[:8]} --actor NAME' applies it, "
+                    f"before {utc(approved.expires_at)}"
+                )
             _finished(point)
     return EXIT_DONE
 

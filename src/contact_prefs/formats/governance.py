@@ -62,7 +62,7 @@ def proposal_text(proposal: Proposal, *, now: datetime.datetime) -> str:
         lines.append(f"Applied as batch {proposal.batch_id} by {proposal.applied_by} at {utc(proposal.applied_at)}")
     elif proposal.withdrawn_by is None:
         lines.append(f"Expires: {utc(proposal.expires_at)}")
-    lines.append(f"Digest: {proposal.digest}")
+    lines += [f"Digest: {proposal.digest}", ""]
     spec = proposal.spec
     lines.append(f"Contact Preferences Batch: {spec.mode.label}, as of {spec.as_of.isoformat()}")
     lines.append(f"Scope: {describe_scope(spec)}")
