@@ -259,7 +259,12 @@ def test_proposal_ids_are_found_by_prefix_and_unknown_ones_refused(
     proposed(capsys)
     assert "no proposal 'feedface' in this store" in refused(capsys, "approve", "feedface", "--actor", "bob")
     assert "too short" in refused(capsys, "approve", "abc", "--actor", "bob")
-    assert "an empty name" in refused(capsys, "approve", "", "--actor", "bob")
+    assert "argument PROPOSAL_ID: an empty proposal id names no proposal" in refused(
+        capsys, "approve", "", "--actor", "bob"
+    )
+    assert "'a\\tb' holds a control character, and is not a proposal id" in refused(
+        capsys, "withdraw", "a\tb", "--actor", "bob"
+    )
     assert written(store) == (0, loaded + 1, 0)
 
 
@@ -322,7 +327,8 @@ def test_apply_refuses_a_batch_the_policy_sends_to_approval_before_writing(
     assert written(store) == before and store.dump().contact_points == points
     # What the policy does not name applies as before.
     ok(capsys, "apply", "--mode", "students", "--set", "behavior=on", "--actor", "ann", "--yes", *options)
-    assert len(store.history()) == 1
+    (entry,) = json.loads(ok(capsys, "history", "--format", "json"))
+    assert (entry["actor"], entry["approval"]) == ("ann", None)
     data = proposed(capsys, *options)
     assert data["why"] == "changes to general need approval"
     at, expires = (datetime.datetime.fromisoformat(data[key]) for key in ("at", "expires_at"))

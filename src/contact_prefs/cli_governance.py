@@ -43,6 +43,7 @@ from .cli import (
     _spec,
     _warn,
     _warn_unknown_ids,
+    one_line,
 )
 from .enums import Mode, Reason
 from .errors import ConflictError
@@ -51,6 +52,7 @@ from .formats.results import to_json, utc
 from .governance import apply_proposal, find_proposal, verify_history
 from .interrupts import HeldStore, commit_point
 from .planning import plan
+from .privacy import shown
 from .proposals import Proposal, approval_of, check_application, new_proposal
 
 EXIT_NOT_INTACT = 1
@@ -98,7 +100,7 @@ def add_governance_commands(
         ("withdraw", _withdraw, "withdraw a proposal not yet applied", "who withdraws it"),
     ):
         sub = command(name, run, help)
-        sub.add_argument("proposal", type=_actor_text, metavar="PROPOSAL_ID", help=PROPOSAL_HELP)
+        sub.add_argument("proposal", type=_proposal_id, metavar="PROPOSAL_ID", help=PROPOSAL_HELP)
         _actor_option(sub, who)
         add_policy_option(sub)
 
@@ -118,7 +120,7 @@ def add_governance_commands(
 def add_apply_options(apply: argparse.ArgumentParser) -> None:
     """``apply``'s options beyond a batch's: ``--proposal ID`` instead of the batch options, ``--policy``."""
     apply.add_argument(
-        "--proposal", type=_actor_text, metavar="PROPOSAL_ID", help=f"apply an approved proposal: {PROPOSAL_HELP}"
+        "--proposal", type=_proposal_id, metavar="PROPOSAL_ID", help=f"apply an approved proposal: {PROPOSAL_HELP}"
     )
     add_policy_option(apply)
 
@@ -136,7 +138,10 @@ def _actor_option(sub: argparse.ArgumentParser, help: str) -> None:
     sub.add_argument("--actor", required=True, type=_actor, metavar="NAME", help=f"{help}, for the history")
 
 
-_actor_text = _actor  # a proposal id follows the id rule, as an actor's name does
+_proposal_id = one_line(
+    "an empty proposal id names no proposal: give the id (contact-prefs proposals lists them)",
+    lambda text, problem: f"{shown(text)} {problem}, and is not a proposal id",
+)
 
 
 def _head(text: str) -> str:
