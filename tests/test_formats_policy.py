@@ -171,6 +171,13 @@ def test_a_missing_table_or_file_is_named(tmp_path: Path) -> None:
         read_policy(tmp_path / "latin.toml")
 
 
+def test_a_policy_of_approval_alone_sets_no_rights(tmp_path: Path) -> None:
+    governance = read_policy(write(tmp_path, "[approval]\nmax_changes = 10\n"))
+    assert governance.rights is None
+    assert governance.approval.required and governance.approval.max_changes == 10
+    assert governance.denial("anyone", Action.ADMIN) is None
+
+
 def test_an_actor_that_looks_like_an_address_is_not_repeated(tmp_path: Path) -> None:
     path = write(tmp_path, EXAMPLE.replace('jdoe = ["clerk"]', '"jdoe@district.org" = ["clerck"]'))
     with pytest.raises(PolicyFileError) as error:

@@ -28,6 +28,7 @@ from typing import NoReturn
 
 import attrs
 
+from .approval import ApprovalPolicy
 from .batch import TRIES, run_batch
 from .batch_ids import batch_id_problem, find_batch
 from .bulk import collector_paused
@@ -48,6 +49,7 @@ from .planning import plan
 from .privacy import looks_personal, redact_url, scrub, shown, url_secrets
 from .progress import NO_PROGRESS, Progress, reporting
 from .progress_bar import progress_for
+from .proposals import check_approval_not_needed
 from .rights import Action
 from .rules import check_undoable
 from .scope import UnknownId, diagnose, reaches_nobody, unknown_scope_ids
@@ -306,14 +308,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, metavar="S", help="the random seed (default: 0)")
     demo.add_argument("--force", action="store_true", help="add the synthetic people even to a store that holds data")
 
+    from .cli_governance import add_apply_options  # here, not at the top: it builds on this module
+
     for name, run, help in (
         ("plan", _plan, "show what a batch would change (a dry run: nothing is written)"),
         ("apply", _apply, "plan a batch and apply it"),
     ):
         sub = command(name, run, help, output, details, quiet)
-        _batch_options(sub)
+        _batch_options(sub, required=name == "plan")
         if name == "apply":
             _confirmation(sub)
+            add_apply_options(sub)
 
     listing = command("history", _history, "list the applied batches and undos, newest first", output)
     listing.add_argument("--limit", type=_count, metavar="N", help="list only the newest N (default: every one)")
@@ -347,10 +352,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     from .cli_consent import add_consent_commands  # here, not at the top: they build on this module
+    from .cli_governance import add_governance_commands
     from .cli_info import add_info_command
 
     add_info_command(commands, store, output)
     add_consent_commands(commands, store, output)
+    add_governance_commands(commands, store, summary, details)
     return parser
 
 
@@ -363,12 +370,13 @@ def _quiet_option() -> _Parser:
     return quiet
 
 
-def _batch_options(sub: argparse.ArgumentParser) -> None:
-    """The options of ``plan`` and ``apply``: a batch spec, option by option."""
+def _batch_options(sub: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """The options of ``plan``, ``apply`` and ``propose``: a batch spec, option by option.  ``--mode`` and
+    ``--set`` are required unless ``required`` is false (``apply``, whose ``--proposal`` stands for them)."""
     sub.add_argument(
         "--mode",
         type=_mode,
-        required=True,
+        required=required,
         metavar="{" + _MODES.replace(", ", ",") + "}",
         help="whose preferences to set",
     )
@@ -395,7 +403,7 @@ def _batch_options(sub: argparse.ArgumentParser) -> None:
         "--set",
         type=_setting,
         action="append",
-        required=True,
+        required=required,
         dest="settings",
         metavar="REASON=on|off|no_change",
         help=f"a reason's setting; repeat for several (reasons: {Reason.choices()})",
@@ -644,8 +652,14 @@ def _unknown_id(unknown: UnknownId) -> str:
 
 
 def _apply(args: argparse.Namespace) -> int:
+    from .cli_governance import _approval_policy, apply_proposal_command, require_batch_or_proposal
+
+    if args.proposal is not None:
+        return apply_proposal_command(args)
+    require_batch_or_proposal(args)
     _require_terminal_or_yes(args, "apply")
     spec, lines = _spec(args)
+    approval = _approval_policy(args)
     with _open(args, Action.APPLY, {"spec": spec}) as opened:
         _warn_unknown_ids(opened, spec, args.filter_file, lines)
         _progress("Reading the district")
@@ -653,6 +667,7 @@ def _apply(args: argparse.Namespace) -> int:
         _check_scope(opened, preview, args)
         if not preview:
             return _nothing_recorded(preview, args)
+        check_approval_not_needed(approval, preview)  # before anyone is asked, and again at each commit
         if not args.yes:
             _confirming(_planned(preview))
             if not _confirm(f"Apply these {len(preview):,} changes?"):
@@ -661,7 +676,7 @@ def _apply(args: argparse.Namespace) -> int:
         _progress(f"Applying {len(preview):,} changes")
         with commit_point() as point:
             try:
-                change_set, receipt = _commit(HeldStore(opened, point), preview, actor=args.actor)
+                change_set, receipt = _commit(HeldStore(opened, point), preview, actor=args.actor, approval=approval)
             except ConflictError as error:
                 raise ConflictError(error.conflicts, f"planned {TRIES} times, and {error}") from None
             if receipt is None:
@@ -671,15 +686,19 @@ def _apply(args: argparse.Namespace) -> int:
     return EXIT_DONE
 
 
-def _commit(store: Store, planned: ChangeSet, *, actor: str) -> tuple[ChangeSet, Receipt | None]:
+def _commit(
+    store: Store, planned: ChangeSet, *, actor: str, approval: ApprovalPolicy
+) -> tuple[ChangeSet, Receipt | None]:
     """Commit the change set shown (or planned, with --yes); on a conflict, which wrote nothing,
     plan again from a fresh snapshot, as :func:`~contact_prefs.batch.run_batch` does.  A plan that
-    comes out empty is not committed (``None``): an empty batch is never recorded."""
+    comes out empty is not committed (``None``): an empty batch is never recorded; one that needs
+    a second person under ``approval`` is refused."""
     check_actor(actor)
     change_set = planned
     for attempt in range(1, TRIES + 1):
         if not change_set:
             return change_set, None
+        check_approval_not_needed(approval, change_set)
         try:
             return change_set, store.commit(change_set, actor=actor)
         except ConflictError:

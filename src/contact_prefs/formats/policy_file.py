@@ -61,7 +61,8 @@ class PolicyFileError(ContactPrefsError, ValueError):
 
 def read_policy(path: Path) -> Governance:
     """The governance a policy file sets: its rights, and an approval policy that is
-    ``required`` exactly when the file has an ``[approval]`` table."""
+    ``required`` exactly when the file has an ``[approval]`` table.  A file with neither
+    ``[roles]`` nor ``[actors]`` sets no rights (every actor may take every action)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -89,6 +90,11 @@ class _Reader:
 
     def governance(self, document: Mapping[str, Any]) -> Governance:
         self.known_keys("", document, TABLES)
+        approval = ApprovalPolicy()
+        if "approval" in document:
+            approval = self.approval(self.table("approval", document["approval"]))
+        if "roles" not in document and "actors" not in document:
+            return Governance(rights=None, approval=approval)  # approval alone: everyone may act
         for table in ("roles", "actors"):
             if table not in document:
                 raise self.fail("", f"the table [{table}] is missing (see docs/governance.md)")
@@ -102,9 +108,6 @@ class _Reader:
             )
             for actor, names in self.table("actors", document["actors"]).items()
         }
-        approval = ApprovalPolicy()
-        if "approval" in document:
-            approval = self.approval(self.table("approval", document["approval"]))
         return Governance(rights=Rights(roles=roles, actors=actors), approval=approval)
 
     def known_keys(self, where: str, table: Mapping[str, Any], keys: Iterable[str]) -> None:

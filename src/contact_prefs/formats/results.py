@@ -18,6 +18,7 @@ import attrs
 
 from ..changes import Change
 from ..enums import Method, Mode, Reason, Setting, SkipReason, Source
+from ..proposals import Approval
 from ..render import render_table, skip_summary
 from ..spec import BatchSpec
 from ..store import BatchRecord, BatchSummary, Counts
@@ -52,6 +53,7 @@ class BatchResult:
     undone_by: str | None = None
     recipients: int | None = None
     skips: Mapping[SkipReason, int] | None = attrs.field(default=None, hash=False)
+    approval: Approval | None = None
 
     @classmethod
     def from_record(cls, record: BatchRecord) -> BatchResult:
@@ -64,6 +66,7 @@ class BatchResult:
             at=record.at,
             undoes=record.undoes,
             undone_by=record.undone_by,
+            approval=record.approval,
         )
 
     @property
@@ -78,6 +81,7 @@ class BatchResult:
             "at": None if self.at is None else self.at.isoformat(),
             "undoes": self.undoes,
             "undone_by": self.undone_by,
+            "approval": approval_data(self.approval),
             "spec": spec_data(self.spec),
             "recipients": self.recipients,
             "updated": sum(self.counts.values()),
@@ -104,6 +108,8 @@ class BatchResult:
                 lines.append(f"Undoes batch {self.undoes}")
             if self.undone_by:
                 lines.append(f"Undone by batch {self.undone_by}")
+            if self.approval:
+                lines.append(f"Applied {approval_text(self.approval)}")
         lines.append(f"Contact Preferences Batch: {spec.mode.label}, as of {spec.as_of.isoformat()}")
         lines.append(f"Scope: {describe_scope(spec)}")
         lines.append(f"Settings: {describe_settings(spec)}")
@@ -247,6 +253,7 @@ def history_data(record: BatchSummary) -> dict[str, Any]:
         "updated": record.applied,
         "undoes": record.undoes,
         "undone_by": record.undone_by,
+        "approval": approval_data(record.approval),
     }
 
 
@@ -255,9 +262,12 @@ def history_text(records: Sequence[BatchSummary]) -> str:
         return "No batches yet."
     rows: list[Sequence[str]] = [("Batch", "At (UTC)", "Actor", "Mode", "As of", "Updated", "Note")]
     for record in records:
-        note = (
-            f"undoes {record.undoes}" if record.undoes else f"undone by {record.undone_by}" if record.undone_by else ""
-        )
+        notes = [
+            f"undoes {record.undoes}" if record.undoes else f"undone by {record.undone_by}" if record.undone_by else "",
+            "" if record.approval is None else f"approved by {record.approval.approver}, "
+            f"proposed by {record.approval.proposer}",
+        ]
+        note = "; ".join(filter(None, notes))
         rows.append(
             (
                 record.batch_id,
@@ -274,6 +284,18 @@ def history_text(records: Sequence[BatchSummary]) -> str:
 
 def history_csv(records: Iterable[BatchSummary]) -> str:
     return to_csv(HISTORY_COLUMNS, ([_csv_cell(history_data(r)[c]) for c in HISTORY_COLUMNS] for r in records))
+
+
+def approval_data(approval: Approval | None) -> dict[str, str] | None:
+    """Who proposed and approved a batch, in a batch's JSON (``null`` for a batch applied without one)."""
+    if approval is None:
+        return None
+    return {"proposal_id": approval.proposal_id, "proposer": approval.proposer, "approver": approval.approver}
+
+
+def approval_text(approval: Approval) -> str:
+    """``proposal X: proposed by A, approved by B``, as a batch's text names its approval."""
+    return f"proposal {approval.proposal_id}: proposed by {approval.proposer}, approved by {approval.approver}"
 
 
 def utc(moment: datetime.datetime) -> str:
