@@ -7,6 +7,7 @@ and are opened with :func:`open_store`.
 from .batch import run_batch
 from .changes import Change, ChangeSet, PointUpdate, Skip
 from .consent import Channel, ConsentAction, ConsentEvent, ConsentPolicy, Review, RevocationScope
+from .contents import StoreContents
 from .enums import Method, Mode, Reason, Setting, SkipReason, Source
 from .errors import (
     ConflictError,
@@ -14,6 +15,7 @@ from .errors import (
     SnapshotError,
     SpecError,
     StoreError,
+    StoreNotEmptyError,
     UnknownBatchError,
     UnknownReviewError,
     UnknownStoreError,
@@ -67,7 +69,9 @@ __all__ = [
     "Source",
     "SpecError",
     "Store",
+    "StoreContents",
     "StoreError",
+    "StoreNotEmptyError",
     "UnknownBatchError",
     "UnknownReviewError",
     "UnknownStoreError",

@@ -1,6 +1,6 @@
 """Ctrl-C and the commit point: an interrupt either stops a command before it writes, or lets it finish.
 
-A command that writes (``apply``, ``undo``, ``import``, ``demo``) passes its
+A command that writes (``apply``, ``undo``, ``import``, ``demo``, ``restore``, ``copy``) passes its
 commit point when its first write to the store begins.  Before that, Ctrl-C
 stops it at once and nothing is written.  From then on, Ctrl-C is only
 recorded: the write completes, the command prints its result (the receipt of
@@ -26,6 +26,7 @@ import attrs
 
 from .changes import ChangeSet
 from .consent import ConsentEvent, ConsentPolicy, Review
+from .contents import StoreContents
 from .enums import Method
 from .ledger import LoadReport, PolicyChange
 from .snapshot import Snapshot
@@ -132,6 +133,12 @@ class HeldStore(ClosesOnExit):
 
     def set_consent_policy(self, policy: ConsentPolicy, *, actor: str, why: str) -> PolicyChange:
         return self._write(lambda: self.inner.set_consent_policy(policy, actor=actor, why=why))
+
+    def receive(self, contents: StoreContents, *, replace: bool = False) -> None:
+        self._write(lambda: self.inner.receive(contents, replace=replace))
+
+    def contents(self) -> StoreContents:
+        return self.inner.contents()
 
     def ledger(self, address: str) -> tuple[ConsentEvent, ...]:
         return self.inner.ledger(address)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -15,6 +15,9 @@ from .enums import Method, Reason
 from .ledger import LoadReport, PolicyChange
 from .snapshot import Snapshot
 from .spec import BatchSpec
+
+if TYPE_CHECKING:
+    from .contents import StoreContents
 
 Counts = Mapping[tuple[Method, Reason], int]
 
@@ -170,6 +173,17 @@ class Store(Protocol):
 
     def policy_changes(self) -> tuple[PolicyChange, ...]:
         """Every change of the consent policy, oldest first."""
+
+    def contents(self) -> StoreContents:
+        """Everything stored (records, history oldest first, every consent event in ledger order, the
+        review queue, the policy and its changes), read in one consistent snapshot."""
+
+    def receive(self, contents: StoreContents, *, replace: bool = False) -> None:
+        """Write ``contents`` as it is (the same batch ids, times, actors, ledger order, review ids and
+        policy), all or nothing, in one transaction.  Points' ledger keys are computed as a load
+        computes them; their ``revoked`` is kept as given.  A store that holds anything refuses with
+        :class:`~contact_prefs.errors.StoreNotEmptyError`, unless ``replace``: then what it held is
+        erased in the same transaction."""
 
     def close(self) -> None:
         """Release the store's resources; closing twice is harmless."""

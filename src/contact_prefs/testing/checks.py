@@ -29,6 +29,7 @@ import attrs
 
 from ..changes import ChangeSet
 from ..consent import ConsentEvent, ConsentPolicy, Review
+from ..contents import StoreContents
 from ..enums import Method, Reason
 from ..ledger import LoadReport, PolicyChange
 from ..records import ContactPoint
@@ -272,6 +273,18 @@ class CheckedStore:
 
     def policy_changes(self) -> tuple[PolicyChange, ...]:
         return self._checked_tuple(self.inner.policy_changes(), PolicyChange, "policy_changes()")
+
+    # -- everything at once ------------------------------------------------------------
+
+    def contents(self) -> StoreContents:
+        contents = self.inner.contents()
+        self._checked(contents, StoreContents, "contents()")
+        self._checked_snapshot(contents.records, "contents().records")
+        return contents
+
+    def receive(self, contents: StoreContents, *, replace: bool = False) -> None:
+        returned = self.inner.receive(contents, replace=replace)  # type: ignore[func-returns-value]
+        assert returned is None, f"receive() returned a {type(returned).__name__}, not None"
 
     def close(self) -> None:
         self.inner.close()

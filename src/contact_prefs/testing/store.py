@@ -33,7 +33,7 @@ The contract is split by concern, one mixin each, which a backend may also
 use on their own: :class:`~.lifecycle.LifecycleContract`,
 :class:`~.loading.LoadingContract`, :class:`~.commit.CommitContract`,
 :class:`~.undo.UndoContract`, :class:`~.privacy.PrivacyContract` and
-:class:`~.consent.ConsentContract`.
+:class:`~.consent.ConsentContract` and :class:`~.transfer.TransferContract`.
 ``DISTRICT`` and ``SPEC`` (a small district and a batch that changes all four
 of its saved points) are there for a backend's own tests too.
 
@@ -71,6 +71,7 @@ from .expected import records, undone
 from .lifecycle import LifecycleContract
 from .loading import LoadingContract
 from .privacy import PrivacyContract
+from .transfer import TransferContract
 from .undo import UndoContract
 
 __all__ = [
@@ -105,6 +106,7 @@ __all__ = [
     "RawPointReader",
     "StoreContract",
     "StoreFactory",
+    "TransferContract",
     "UndoContract",
     "records",
     "undone",
@@ -112,7 +114,13 @@ __all__ = [
 
 
 class StoreContract(
-    LifecycleContract, LoadingContract, CommitContract, UndoContract, PrivacyContract, ConsentContract
+    LifecycleContract,
+    LoadingContract,
+    CommitContract,
+    UndoContract,
+    PrivacyContract,
+    ConsentContract,
+    TransferContract,
 ):
     """The whole store contract, as tests to mix into a backend's ``Test*`` class.
 
