@@ -6,7 +6,8 @@ code: 0 done, 1 a conflict that retries could not resolve (nothing was
 applied) or, for ``consent inbox``, a message overdue for review, 2 bad usage
 or bad input, 130 interrupted before anything was written.  ``docs/cli.md``
 is the reference; the ``consent`` commands are in :mod:`contact_prefs.cli_consent`,
-``info`` in :mod:`contact_prefs.cli_info`.
+``info`` in :mod:`contact_prefs.cli_info`, ``backup``, ``restore`` and ``copy`` in
+:mod:`contact_prefs.cli_backup`.
 
 Nothing it prints holds a store's password (URLs go through
 :func:`~contact_prefs.privacy.redact_url`) or repeats a value that looks like
@@ -308,10 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("kind", choices=("csv",), help="the files' format")
     dump.add_argument("directory", type=Path, metavar="DIR", help="the folder to write (created if missing)")
 
+    from .cli_backup import add_backup_commands
     from .cli_consent import add_consent_commands  # here, not at the top: they build on this module
     from .cli_info import add_info_command
 
     add_info_command(commands, store, output)
+    add_backup_commands(commands, store)
     add_consent_commands(commands, store, output)
     return parser
 

@@ -22,7 +22,7 @@ from .ledger import PolicyChange
 from .snapshot import RECORD_FIELDS, Snapshot, _frozen
 from .store import BatchRecord
 
-__all__ = ["SECTIONS", "Section", "StoreContents", "check_receivable", "differences", "holding"]
+__all__ = ["SECTIONS", "Section", "StoreContents", "check_receivable", "counted", "differences", "holding"]
 
 
 def _records(snapshot: Snapshot) -> Snapshot:
@@ -109,11 +109,12 @@ def holding(held: Mapping[str, int]) -> str:
     for section in SECTIONS:
         count = held.get(section.name, 0)
         if count:
-            words.append("a changed consent policy" if section.name == "consent_policy" else _counted(section, count))
+            words.append("a changed consent policy" if section.name == "consent_policy" else counted(section, count))
     return ", ".join(words) or "nothing"
 
 
-def _counted(section: Section, count: int) -> str:
+def counted(section: Section, count: int) -> str:
+    """``count`` entries of ``section`` in words: ``1 batch``, ``2,478 records``."""
     return f"{count:,} {section.noun if count == 1 else section.nouns}"
 
 
@@ -123,8 +124,7 @@ def check_receivable(held: Mapping[str, int], *, replace: bool, store: str) -> N
     told to ``replace`` it.  Raises :class:`StoreNotEmptyError` naming what ``store`` holds."""
     if any(held.values()) and not replace:
         raise StoreNotEmptyError(
-            f"{store} is not empty: it holds {holding(held)}; nothing was written "
-            "(receive into an empty store, or replace what it holds)"
+            f"{store} is not empty: it holds {holding(held)}; nothing was written"
         )
 
 
