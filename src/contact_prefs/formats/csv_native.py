@@ -15,7 +15,7 @@ import csv
 import datetime
 import enum
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -76,27 +76,6 @@ def write_csv(snapshot: Snapshot, directory: str | Path) -> dict[str, int]:
         for staging, _ in staged:
             staging.unlink(missing_ok=True)
     return written
-
-
-def record_cells(name: str, record: Any) -> list[str]:
-    """A record of the collection ``name`` as the cells of its native CSV row, in :data:`COLUMNS` order."""
-    return [_cell(getattr(record, column), column) for column in COLUMNS[name]]
-
-
-def record_from_cells(name: str, cells: Sequence[str]) -> Any:
-    """The record of the collection ``name`` whose native CSV row is ``cells`` (:func:`record_cells`).
-
-    Raises ``ValueError`` naming the column at fault (never repeating an address)."""
-    columns = COLUMNS[name]
-    if len(cells) != len(columns) or not all(isinstance(cell, str) for cell in cells):
-        raise ValueError(f"a {name} row is {len(columns)} texts ({', '.join(columns)})")
-    values = {}
-    for column, cell in zip(columns, cells, strict=True):
-        try:
-            values[column] = _PARSERS.get(column, _text)(cell)
-        except ValueError as error:
-            raise ValueError(f"column {column} {error}") from None
-    return RECORD_TYPES[name](**values)
 
 
 def _cell(value: Any, column: str = "") -> str:

@@ -2,9 +2,10 @@
 
 One JSON value per line, one line per entry, in the section's order:
 
-* ``records``: ``[collection, cell, ...]``, the cells of the record's native
-  CSV row (:mod:`.csv_native`), so that a record reads the same in a backup as
-  in an export;
+* ``records``: ``[collection, value, ...]``, the record's fields in
+  declaration order (the columns of its native CSV file, :mod:`.csv_native`):
+  text as it is, dates ISO (``null`` when open), reason sets as bit masks,
+  methods and sources by value;
 * ``history``: one object per batch, oldest first: its id, actor, time,
   spec (:func:`~contact_prefs.plain.spec_to_plain`), counts, the batch it
   undoes and the one that undid it, and ``points``: one
@@ -22,6 +23,7 @@ section of the contents needs one more entry here.
 from __future__ import annotations
 
 import datetime
+import enum
 import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -35,9 +37,8 @@ from ..enums import Method, Reason, Source
 from ..ledger import PolicyChange
 from ..plain import spec_from_plain, spec_to_plain
 from ..reasons import ReasonSet
-from ..snapshot import RECORD_FIELDS, Snapshot
+from ..snapshot import RECORD_FIELDS, RECORD_TYPES, Snapshot
 from ..store import BatchRecord
-from .csv_native import record_cells, record_from_cells
 
 __all__ = ["CODECS", "Codec", "decode_line", "encode_line"]
 
@@ -66,16 +67,58 @@ def decode_line(line: bytes) -> Plain:
 
 # --- records ---------------------------------------------------------------------------
 
+_FIELDS = {name: tuple(field.name for field in attrs.fields(kind)) for name, kind in RECORD_TYPES.items()}
+_REASON_FIELDS = frozenset({"enabled", "text", "revoked"})
+_DAY_FIELDS = frozenset({"start", "end"})
+_ENUM_FIELDS: dict[str, dict[str, enum.Enum]] = {
+    field: {str(member.value): member for member in kind} for field, kind in (("method", Method), ("source", Source))
+}
+_ALL_REASONS = ReasonSet.all().mask
+
+
+def _plain_value(value: Any) -> Plain:
+    if isinstance(value, ReasonSet):
+        return value.mask
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
 
 def _encode_records(contents: StoreContents) -> Iterator[Plain]:
     for name, records in contents.records.collections().items():
+        fields = _FIELDS[name]
         for record in records:
-            yield [name, *record_cells(name, record)]
+            yield [name, *(_plain_value(getattr(record, field)) for field in fields)]
 
 
 def _decode_record(entry: Plain) -> tuple[str, Any]:
-    _check(isinstance(entry, list) and entry and entry[0] in RECORD_FIELDS, "a record is [collection, cells...]")
-    return entry[0], record_from_cells(entry[0], entry[1:])
+    if not (isinstance(entry, list) and entry and entry[0] in _FIELDS):
+        raise ValueError("a record is [collection, fields...]")
+    name, values = entry[0], entry[1:]
+    fields = _FIELDS[name]
+    if len(values) != len(fields):
+        raise ValueError(f"a {name} record has {len(fields)} fields ({', '.join(fields)})")
+    arguments = dict(zip(fields, values, strict=True))
+    for field in _REASON_FIELDS.intersection(arguments):
+        mask = arguments[field]
+        if type(mask) is not int or not 0 <= mask <= _ALL_REASONS:
+            raise ValueError(f"{field} is not a mask of reasons")
+        arguments[field] = ReasonSet.from_mask(mask)
+    for field in _DAY_FIELDS.intersection(arguments):
+        day = arguments[field]
+        if day is not None:
+            if not isinstance(day, str):
+                raise ValueError(f"{field} is not a date (YYYY-MM-DD) or null")
+            arguments[field] = datetime.date.fromisoformat(day)
+    for field, members in _ENUM_FIELDS.items():
+        if field in arguments:
+            member = members.get(arguments[field]) if isinstance(arguments[field], str) else None
+            if member is None:
+                raise ValueError(f"{field} is not a {field} ({', '.join(members)})")
+            arguments[field] = member
+    return name, RECORD_TYPES[name](**arguments)  # the checked constructor: it refuses a wrong value
 
 
 def _collect_records(records: list[tuple[str, Any]]) -> Snapshot:
