@@ -25,6 +25,18 @@ from .store import BatchRecord
 __all__ = ["SECTIONS", "Section", "StoreContents", "check_receivable", "counted", "differences", "holding"]
 
 
+def _unique(what: str, key: str) -> Callable[[Any, attrs.Attribute[Any], tuple[Any, ...]], None]:
+    def check(instance: Any, attribute: attrs.Attribute[Any], entries: tuple[Any, ...]) -> None:
+        seen: set[str] = set()
+        for index, entry in enumerate(entries, start=1):
+            value = getattr(entry, key)
+            if value in seen:
+                raise ValueError(f"{attribute.name}: entry {index} repeats the {what} of an earlier one")
+            seen.add(value)
+
+    return check
+
+
 def _records(snapshot: Snapshot) -> Snapshot:
     """The records alone, in key order: the version names a state of one store, not its contents."""
     return attrs.evolve(snapshot.sorted(), version="", selection=None)
@@ -38,13 +50,18 @@ class StoreContents:
     included); ``history``: every commit and undo, *oldest first*;
     ``consent_events``: every ledger's events in the order they were recorded;
     ``reviews``: the review queue in queue order, waiting and resolved;
-    ``consent_policy`` and its ``policy_changes``, oldest first.
+    ``consent_policy`` and its ``policy_changes``, oldest first.  Batch ids
+    and review ids are unique, as in every store.
     """
 
     records: Snapshot = attrs.field(factory=Snapshot)
-    history: tuple[BatchRecord, ...] = attrs.field(default=(), converter=_frozen)
+    history: tuple[BatchRecord, ...] = attrs.field(
+        default=(), converter=_frozen, validator=_unique("batch id", "batch_id")
+    )
     consent_events: tuple[ConsentEvent, ...] = attrs.field(default=(), converter=_frozen)
-    reviews: tuple[Review, ...] = attrs.field(default=(), converter=_frozen)
+    reviews: tuple[Review, ...] = attrs.field(
+        default=(), converter=_frozen, validator=_unique("review id", "review_id")
+    )
     consent_policy: ConsentPolicy = attrs.field(factory=ConsentPolicy)
     policy_changes: tuple[PolicyChange, ...] = attrs.field(default=(), converter=_frozen)
 
@@ -123,9 +140,7 @@ def check_receivable(held: Mapping[str, int], *, replace: bool, store: str) -> N
     counts them) may receive everything another store held: only when it holds nothing, or when
     told to ``replace`` it.  Raises :class:`StoreNotEmptyError` naming what ``store`` holds."""
     if any(held.values()) and not replace:
-        raise StoreNotEmptyError(
-            f"{store} is not empty: it holds {holding(held)}; nothing was written"
-        )
+        raise StoreNotEmptyError(f"{store} is not empty: it holds {holding(held)}; nothing was written")
 
 
 def differences(a: StoreContents, b: StoreContents) -> list[str]:
