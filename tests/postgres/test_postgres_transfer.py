@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from contact_prefs import Method, Store, open_store
+from contact_prefs import ConsentPolicy, Method, Store, StoreError, open_store
 from contact_prefs.cli import main
+from contact_prefs.contents import StoreContents
 from contact_prefs.testing.checks import CheckedStore, RawPoint
+from contact_prefs.testing.district import DISTRICT
 from contact_prefs.testing.transfer import assert_same, fill
 
 
@@ -65,3 +68,56 @@ def test_restore_into_postgres(
     assert "identical in both stores" in capsys.readouterr().out
     with open_store(sqlite_url) as source, open_store(target) as restored:
         assert_same(restored.contents(), source.contents())
+
+
+def refuses_changes(connect: Callable[[], Any], schema: str) -> bool:
+    """Whether the schema's consent ledger and policy changes (neither empty) refuse UPDATE, DELETE and TRUNCATE."""
+    import psycopg
+    from psycopg import sql
+
+    connection = connect()
+    column = {"consent_events": "recorded_by", "policy_changes": "actor"}
+    for table in ("consent_events", "policy_changes"):
+        name = sql.Identifier(schema, table)
+        assert connection.execute(sql.SQL("SELECT count(*) FROM {}").format(name)).fetchone()[0] > 0
+        update = sql.SQL("UPDATE {} SET {} = {}").format(
+            name, sql.Identifier(column[table]), sql.Identifier(column[table])
+        )
+        for statement in (update, sql.SQL("DELETE FROM {}").format(name), sql.SQL("TRUNCATE {}").format(name)):
+            try:
+                connection.execute(statement)
+            except psycopg.errors.RaiseException:
+                continue
+            return False
+    return True
+
+
+def test_a_replacement_that_fails_half_way_leaves_the_store_as_it_was(
+    sqlite_url: str, schema_url: str, connect: Callable[[], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contact_prefs_postgres import transfer
+    from contact_prefs_postgres.store import PostgresStore
+
+    with open_store(sqlite_url) as source, open_store(schema_url) as target:
+        sent = source.contents()
+        target.load(DISTRICT)
+        target.record_consent([sent.consent_events[0]], actor="vendor-feed")
+        target.set_consent_policy(ConsentPolicy(region="GB"), actor="board", why="moved")
+        before = target.contents()
+        written = transfer.write
+
+        def fails_after_writing(cursor: Any, contents: StoreContents) -> None:
+            written(cursor, contents)
+            cursor.execute("SELECT 1 / 0")
+
+        monkeypatch.setattr(transfer, "write", fails_after_writing)
+        with pytest.raises(StoreError, match="division by zero"):
+            target.receive(sent, replace=True)
+        assert_same(target.contents(), before)
+        backend = getattr(target, "inner", target)
+        assert isinstance(backend, PostgresStore)
+        assert refuses_changes(connect, backend.url.schema)
+        monkeypatch.setattr(transfer, "write", written)
+        target.receive(sent, replace=True)
+        assert_same(target.contents(), sent)
+        assert refuses_changes(connect, backend.url.schema)
