@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -133,19 +133,41 @@ def test_restore_into_a_store_that_holds_anything_is_refused(district: str, caps
     assert_same(contents_of(target), contents_of(district))
 
 
-def test_restore_checks_every_checksum_before_it_opens_the_store(
-    district: str, capsys: pytest.CaptureFixture[str]
+def _altered(members: dict[str, bytes]) -> None:
+    members["records.jsonl"] = members["records.jsonl"].replace(b"north", b"south")
+
+
+def _truncated(members: dict[str, bytes]) -> None:
+    members["history.jsonl"] = members["history.jsonl"][:-40]
+
+
+def _newer(members: dict[str, bytes]) -> None:
+    manifest = json.loads(members["manifest.json"])
+    manifest["version"] = 2
+    members["manifest.json"] = json.dumps(manifest).encode()
+
+
+@pytest.mark.parametrize(
+    ("damage", "refusal"),
+    [
+        (_altered, "night.zip, member records.jsonl: does not match its SHA-256"),
+        (_truncated, "night.zip, member history.jsonl: holds "),
+        (_newer, "night.zip, member manifest.json: names version 2 of the format"),
+    ],
+)
+def test_restore_checks_the_backup_before_it_opens_the_store(
+    damage: Callable[[dict[str, bytes]], None], refusal: str, district: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(capsys, "--store", district, "backup", "night.zip")[0] == 0
     with zipfile.ZipFile("night.zip") as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
-    members["records.jsonl"] = members["records.jsonl"].replace(b"north", b"south")
+    damage(members)
     with zipfile.ZipFile("night.zip", "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
-    code, _, err = run(capsys, "restore", "night.zip", "--store", "sqlite:///target.db")
-    assert code == 2
-    assert "night.zip, member records.jsonl: does not match its SHA-256" in err
+    code, out, err = run(capsys, "restore", "night.zip", "--store", "sqlite:///target.db")
+    assert (code, out) == (2, "")
+    assert refusal in err
     assert not Path("target.db").exists()
 
 
