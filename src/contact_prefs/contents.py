@@ -4,9 +4,11 @@ A :class:`StoreContents` is read from a store in one consistent snapshot
 (``Store.contents()``) and written to another as it is (``Store.receive()``):
 the same records, batch ids, times, actors, ledger order, review ids and
 policy.  Its parts are *sections*, listed in :data:`SECTIONS` in the order
-archives and reports use; a new kind of thing a store keeps is a new field
-here and a new entry there, and every comparison, count and archive picks it
-up from that list.
+archives and reports use.  A new kind of thing a store keeps (a journal, say)
+is a new field here, its entry in :data:`SECTIONS`, its codec in
+:data:`contact_prefs.formats.sections.CODECS`, and its reading and writing in
+each backend's ``contents()`` and ``receive()``; every count, comparison,
+refusal and archive then picks it up from the list.
 """
 
 from __future__ import annotations
@@ -67,9 +69,7 @@ class StoreContents:
 
     def is_empty(self) -> bool:
         """Whether the store holds nothing: what a new store holds."""
-        return all(section.count(self) == 0 for section in SECTIONS if section.name != "consent_policy") and (
-            self.consent_policy == ConsentPolicy()
-        )
+        return not any(self.holdings().values())
 
     def counts(self) -> dict[str, int]:
         """How many entries each section holds (records counted one by one; the policy is one)."""
