@@ -3,7 +3,8 @@
 The shell around the library: options and files become a :class:`BatchSpec`
 and store calls; results and errors become text, JSON or CSV and an exit
 code: 0 done, 1 a conflict that retries could not resolve (nothing was
-applied) or, for ``consent inbox``, a message overdue for review, 2 bad usage
+applied), for ``consent inbox`` a message overdue for review, or for
+``restore`` and ``copy`` a target that does not read back as written, 2 bad usage
 or bad input, 130 interrupted before anything was written.  ``docs/cli.md``
 is the reference; the ``consent`` commands are in :mod:`contact_prefs.cli_consent`,
 ``info`` in :mod:`contact_prefs.cli_info`, ``backup``, ``restore`` and ``copy`` in
@@ -247,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Set messenger contact preferences in bulk, safely: plan, review, apply, undo.",
         epilog=f"The store is --store URL, else ${STORE_VARIABLE}, else {DEFAULT_STORE} in the current folder. "
         "Exit codes: 0 done; 1 a conflict that retries could not resolve (nothing applied), "
-        "or a message overdue for review (consent inbox); "
+        "or a message overdue for review (consent inbox), "
+        "or a target that does not read back as written (restore, copy); "
         "2 bad usage or bad input; 130 interrupted before anything was written.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {importlib.metadata.version(PROG)}")
