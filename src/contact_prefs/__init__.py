@@ -9,6 +9,7 @@ from .batch import run_batch
 from .chain import ChainReport
 from .changes import Change, ChangeSet, PointUpdate, Skip
 from .consent import Channel, ConsentAction, ConsentEvent, ConsentPolicy, Review, RevocationScope
+from .contents import StoreContents
 from .enums import Method, Mode, Reason, Setting, SkipReason, Source
 from .errors import (
     ConflictError,
@@ -17,6 +18,7 @@ from .errors import (
     SnapshotError,
     SpecError,
     StoreError,
+    StoreNotEmptyError,
     UnknownBatchError,
     UnknownReviewError,
     UnknownStoreError,
@@ -92,7 +94,9 @@ __all__ = [
     "Source",
     "SpecError",
     "Store",
+    "StoreContents",
     "StoreError",
+    "StoreNotEmptyError",
     "UnknownBatchError",
     "UnknownProposalError",
     "UnknownReviewError",

@@ -3,10 +3,12 @@
 The shell around the library: options and files become a :class:`BatchSpec`
 and store calls; results and errors become text, JSON or CSV and an exit
 code: 0 done, 1 a conflict that retries could not resolve (nothing was
-applied) or, for ``consent inbox``, a message overdue for review, 2 bad usage
+applied), for ``consent inbox`` a message overdue for review, or for
+``restore`` and ``copy`` a target that does not read back as written, 2 bad usage
 or bad input, 130 interrupted before anything was written.  ``docs/cli.md``
 is the reference; the ``consent`` commands are in :mod:`contact_prefs.cli_consent`,
-``info`` in :mod:`contact_prefs.cli_info`.
+``info`` in :mod:`contact_prefs.cli_info`, ``backup``, ``restore`` and ``copy`` in
+:mod:`contact_prefs.cli_backup`.
 
 Nothing it prints holds a store's password (URLs go through
 :func:`~contact_prefs.privacy.redact_url`) or repeats a value that looks like
@@ -271,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Set messenger contact preferences in bulk, safely: plan, review, apply, undo.",
         epilog=f"The store is --store URL, else ${STORE_VARIABLE}, else {DEFAULT_STORE} in the current folder. "
         "Exit codes: 0 done; 1 a conflict that retries could not resolve (nothing applied), "
-        "or a message overdue for review (consent inbox); "
+        "or a message overdue for review (consent inbox), "
+        "or a target that does not read back as written (restore, copy); "
         "2 bad usage or bad input; 130 interrupted before anything was written.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {importlib.metadata.version(PROG)}")
@@ -351,11 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="write into a folder that holds files, replacing the six CSV files"
     )
 
+    from .cli_backup import add_backup_commands
     from .cli_consent import add_consent_commands  # here, not at the top: they build on this module
     from .cli_governance import add_governance_commands
     from .cli_info import add_info_command
 
     add_info_command(commands, store, output)
+    add_backup_commands(commands, store)
     add_consent_commands(commands, store, output)
     add_governance_commands(commands, store, summary, details)
     return parser

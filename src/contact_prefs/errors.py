@@ -33,6 +33,11 @@ class StoreError(ContactPrefsError):
     """A store that cannot be opened or used: unreadable, read-only, too new..."""
 
 
+class StoreNotEmptyError(StoreError):
+    """A store asked to receive everything another held, while it holds something itself
+    (``Store.receive`` without ``replace``); nothing was written."""
+
+
 class UnknownStoreError(ContactPrefsError, LookupError):
     """A store URL whose scheme no installed backend serves; ``url`` is the URL with its password masked."""
 

@@ -1,6 +1,6 @@
 """Ctrl-C and the commit point: an interrupt either stops a command before it writes, or lets it finish.
 
-A command that writes (``apply``, ``undo``, ``import``, ``demo``) passes its
+A command that writes (``apply``, ``undo``, ``import``, ``demo``, ``restore``, ``copy``) passes its
 commit point when its first write to the store begins.  Before that, Ctrl-C
 stops it at once and nothing is written.  From then on, Ctrl-C is only
 recorded: the write completes, the command prints its result (the receipt of
@@ -27,6 +27,7 @@ import attrs
 from .chain import Link
 from .changes import ChangeSet
 from .consent import ConsentEvent, ConsentPolicy, Review
+from .contents import StoreContents
 from .enums import Method
 from .ledger import LoadReport, PolicyChange
 from .proposals import Proposal
@@ -151,6 +152,12 @@ class HeldStore(ClosesOnExit):
 
     def chain(self) -> tuple[Link, ...]:
         return self.inner.chain()
+
+    def receive(self, contents: StoreContents, *, replace: bool = False) -> None:
+        self._write(lambda: self.inner.receive(contents, replace=replace))
+
+    def contents(self) -> StoreContents:
+        return self.inner.contents()
 
     def ledger(self, address: str) -> tuple[ConsentEvent, ...]:
         return self.inner.ledger(address)

@@ -13,6 +13,7 @@ import pluggy
 from . import hookspecs
 from .changes import ChangeSet
 from .consent import ConsentEvent, ConsentPolicy, Review
+from .contents import StoreContents
 from .errors import ContactPrefsError, NotAuthorizedError, StoreError, UnknownBatchError, UnknownStoreError
 from .hookspecs import StoreFactory, hookimpl
 from .identifiers import check_actor, id_problem
@@ -209,6 +210,12 @@ class ObservedStore:
 
     def history(self) -> tuple[BatchRecord, ...]:
         return self.inner.history()
+
+    def contents(self) -> StoreContents:
+        return self.inner.contents()
+
+    def receive(self, contents: StoreContents, *, replace: bool = False) -> None:
+        self.inner.receive(contents, replace=replace)
 
     def close(self) -> None:
         self.inner.close()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 OWNER_ONLY = 0o600
 """Read and write for the file's owner, nothing for anyone else."""
@@ -47,6 +47,17 @@ def open_staging(target: Path) -> tuple[Path, TextIO]:
     staging file, a link to some other file) is neither followed nor
     overwritten.  The caller closes the stream and renames or removes the file.
     """
+    name, descriptor = _staging(target)
+    return name, os.fdopen(descriptor, "w", encoding="utf-8", newline="")
+
+
+def open_binary_staging(target: Path) -> tuple[Path, BinaryIO]:
+    """Like :func:`open_staging`, for a binary file (an archive)."""
+    name, descriptor = _staging(target)
+    return name, os.fdopen(descriptor, "wb")
+
+
+def _staging(target: Path) -> tuple[Path, int]:
     descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     try:
         os.fchmod(descriptor, OWNER_ONLY)
@@ -54,4 +65,4 @@ def open_staging(target: Path) -> tuple[Path, TextIO]:
         os.close(descriptor)
         os.unlink(name)
         raise
-    return Path(name), os.fdopen(descriptor, "w", encoding="utf-8", newline="")
+    return Path(name), descriptor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -17,6 +17,9 @@ from .ledger import LoadReport, PolicyChange
 from .proposals import Approval, Proposal
 from .snapshot import Snapshot
 from .spec import BatchSpec
+
+if TYPE_CHECKING:
+    from .contents import StoreContents
 
 Counts = Mapping[tuple[Method, Reason], int]
 
@@ -207,6 +210,17 @@ class Store(Protocol):
         """Every link of the history's chain, in order (see :mod:`contact_prefs.chain`): one per batch,
         consent event, policy change, proposal, approval, withdrawal and application, appended in
         the transaction that recorded it."""
+
+    def contents(self) -> StoreContents:
+        """Everything stored (records, history oldest first, every consent event in ledger order, the
+        review queue, the policy and its changes), read in one consistent snapshot."""
+
+    def receive(self, contents: StoreContents, *, replace: bool = False) -> None:
+        """Write ``contents`` as it is (the same batch ids, times, actors, ledger order, review ids and
+        policy), all or nothing, in one transaction.  Points' ledger keys are computed as a load
+        computes them; their ``revoked`` is kept as given.  A store that holds anything refuses with
+        :class:`~contact_prefs.errors.StoreNotEmptyError`, unless ``replace``: then what it held is
+        erased in the same transaction."""
 
     def close(self) -> None:
         """Release the store's resources; closing twice is harmless."""

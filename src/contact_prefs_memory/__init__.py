@@ -47,6 +47,7 @@ from contact_prefs.chain import (
 )
 from contact_prefs.changes import count_changes
 from contact_prefs.consent import ConsentEvent, ConsentPolicy, Review
+from contact_prefs.contents import StoreContents, check_receivable
 from contact_prefs.errors import ContactPrefsError, UnknownReviewError
 from contact_prefs.hookspecs import RegisterStore
 from contact_prefs.identifiers import check_actor
@@ -311,6 +312,36 @@ class MemoryStore(ClosesOnExit):
     def chain(self) -> tuple[Link, ...]:
         with self._locked():
             return tuple(self._chain)
+
+
+    # --- everything at once -----------------------------------------------------------
+
+    def contents(self) -> StoreContents:
+        """Everything stored, under the lock."""
+        with self._locked():
+            return StoreContents(
+                records=self.dump(),
+                history=tuple(self._history),
+                consent_events=tuple(self._events),
+                reviews=tuple(self._reviews.values()),
+                consent_policy=self._policy,
+                policy_changes=tuple(self._policy_changes),
+            )
+
+    def receive(self, contents: StoreContents, *, replace: bool = False) -> None:
+        """Hold ``contents`` as it is, in place of nothing (or, with ``replace``, of what was held)."""
+        with self._locked():
+            check_receivable(self.contents().holdings(), replace=replace, store="the memory store")
+            records = _empty_records()
+            for name, collection in contents.records.collections().items():
+                records[name].update((record.key, record) for record in collection)
+            self._records = records
+            self._history = list(contents.history)
+            self._events = list(contents.consent_events)
+            self._reviews = {review.review_id: review for review in contents.reviews}
+            self._policy = contents.consent_policy
+            self._policy_changes = list(contents.policy_changes)
+            self._writes += 1
 
     def close(self) -> None:
         """Mark the store closed; closing twice is harmless."""

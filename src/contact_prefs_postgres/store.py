@@ -37,6 +37,7 @@ from contact_prefs.chain import (
     withdrawal_entry,
 )
 from contact_prefs.consent import ConsentEvent, ConsentPolicy, Review
+from contact_prefs.contents import StoreContents, check_receivable
 from contact_prefs.errors import UnknownReviewError
 from contact_prefs.identifiers import check_actor
 from contact_prefs.ledger import LoadReport, PolicyChange, resolve
@@ -55,15 +56,12 @@ from contact_prefs.rules import check_undoable
 from contact_prefs.store import ClosesOnExit, checked_limit
 from contact_prefs.writes import check_commit, undo_writes
 
-from . import chain_rows, ledger_rows, ledgers, proposal_rows
+from . import chain_rows, ledger_rows, ledgers, proposal_rows, transfer
 from .history import (
-    BATCH_COLUMNS,
-    POINT_COLUMNS,
     WriteRow,
     approval_from,
     counts_from_plain,
     counts_plain,
-    record_from_row,
     updates_from_rows,
     write_rows,
 )
@@ -126,11 +124,7 @@ class PostgresStore(ClosesOnExit):
 
     def dump(self) -> Snapshot:
         with self._transaction(READ) as cursor:
-            version = self._version(cursor)
-            collections: dict[str, Any] = {
-                table.name: table.records(cursor.execute(table.select()).fetchall()) for table in TABLES
-            }
-        return Snapshot(version=version, **collections)
+            return self._dump(cursor)
 
     def snapshot(self, spec: BatchSpec) -> Snapshot:
         with self._transaction(READ) as cursor:
@@ -138,13 +132,7 @@ class PostgresStore(ClosesOnExit):
 
     def history(self) -> tuple[BatchRecord, ...]:
         with self._transaction(READ) as cursor:
-            batches = cursor.execute(f"SELECT {BATCH_COLUMNS} FROM batches ORDER BY version DESC").fetchall()
-            points: dict[str, list[Any]] = {}
-            for batch_id, *row in cursor.execute(
-                f"SELECT batch_id, {POINT_COLUMNS} FROM batch_points ORDER BY batch_id, position"
-            ).fetchall():
-                points.setdefault(batch_id, []).append(row)
-        return tuple(record_from_row(row, points.get(row[0], ())) for row in batches)
+            return tuple(reversed(transfer.history(cursor)))
 
     def batches(self, *, limit: int | None = None) -> tuple[BatchSummary, ...]:
         """The newest ``limit`` entries of the history, newest first: their ``batches`` rows alone."""
@@ -314,8 +302,7 @@ class PostgresStore(ClosesOnExit):
 
     def reviews(self) -> tuple[Review, ...]:
         with self._transaction(READ) as cursor:
-            rows = cursor.execute(f"SELECT {ledger_rows.REVIEW_COLUMNS} FROM reviews ORDER BY seq").fetchall()
-        return tuple(map(ledger_rows.review_from_row, rows))
+            return self._reviews(cursor)
 
     def holders(self, address: str) -> tuple[tuple[str, Method], ...]:
         with self._transaction(READ) as cursor:
@@ -343,8 +330,33 @@ class PostgresStore(ClosesOnExit):
 
     def policy_changes(self) -> tuple[PolicyChange, ...]:
         with self._transaction(READ) as cursor:
-            rows = cursor.execute(f"SELECT {ledger_rows.CHANGE_COLUMNS} FROM policy_changes ORDER BY seq").fetchall()
-        return tuple(map(ledger_rows.change_from_row, rows))
+            return self._policy_changes(cursor)
+
+    # -- everything at once -----------------------------------------------------
+
+    def contents(self) -> StoreContents:
+        """Everything stored, read in one repeatable-read transaction."""
+        with self._transaction(READ) as cursor:
+            return StoreContents(
+                records=self._dump(cursor),
+                history=transfer.history(cursor),
+                consent_events=transfer.events(cursor),
+                reviews=self._reviews(cursor),
+                consent_policy=ledgers.policy(cursor),
+                policy_changes=self._policy_changes(cursor),
+            )
+
+    def receive(self, contents: StoreContents, *, replace: bool = False) -> None:
+        """Write ``contents`` as it is, in one transaction that keeps every other writer out, into this
+        store if it is empty, or in place of what it holds with ``replace``
+        (:func:`~contact_prefs.contents.check_receivable` decides)."""
+        with self._transaction(WRITE) as cursor:
+            take_ledger_lock(cursor, self.url.schema)
+            transfer.lock(cursor)
+            check_receivable(transfer.holdings(cursor), replace=replace, store=f"the store at {self.url}")
+            transfer.erase(cursor)
+            transfer.write(cursor, contents)
+            bump_version(cursor)
 
     # -- proposals and the chain ------------------------------------------------
 
@@ -402,6 +414,22 @@ class PostgresStore(ClosesOnExit):
                     yield cursor
             except psycopg.Error as error:
                 raise StoreError(f"the store at {self.url} failed: {self.url.scrub(str(error)).strip()}") from error
+
+    def _dump(self, cursor: Cursor) -> Snapshot:
+        collections: dict[str, Any] = {
+            table.name: table.records(cursor.execute(table.select()).fetchall()) for table in TABLES
+        }
+        return Snapshot(version=self._version(cursor), **collections)
+
+    @staticmethod
+    def _reviews(cursor: Cursor) -> tuple[Review, ...]:
+        rows = cursor.execute(f"SELECT {ledger_rows.REVIEW_COLUMNS} FROM reviews ORDER BY seq").fetchall()
+        return tuple(map(ledger_rows.review_from_row, rows))
+
+    @staticmethod
+    def _policy_changes(cursor: Cursor) -> tuple[PolicyChange, ...]:
+        rows = cursor.execute(f"SELECT {ledger_rows.CHANGE_COLUMNS} FROM policy_changes ORDER BY seq").fetchall()
+        return tuple(map(ledger_rows.change_from_row, rows))
 
     def _version(self, cursor: Cursor) -> str:
         row = cursor.execute("SELECT data_version FROM meta").fetchone()

@@ -249,6 +249,15 @@ _VERSION_4 = (
     chain_rows.chain_existing_history,
 )
 
+APPEND_ONLY_TRIGGERS: dict[str, str] = {
+    f"{table}_append_only_{action}": _APPEND_ONLY.format(table=table, action=action)
+    for table in ("consent_events", "policy_changes", "chain")
+    for action in ("UPDATE", "DELETE")
+}
+"""The triggers that keep the consent ledger, the policy's changes and the chain append-only, by name, with the
+statement that creates each: only a store replaced as a whole (``receive(replace=True)``) lifts
+them, and it puts them back in the same transaction."""
+
 Step = str | Callable[[sqlite3.Connection], None]
 """A statement, or a function that migrates what SQL alone cannot (it runs in the same transaction)."""
 

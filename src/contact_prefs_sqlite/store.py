@@ -44,6 +44,7 @@ from contact_prefs.chain import (
 )
 from contact_prefs.changes import PointUpdate, count_updates
 from contact_prefs.consent import ConsentEvent, ConsentPolicy, Review
+from contact_prefs.contents import StoreContents, check_receivable
 from contact_prefs.errors import UnknownReviewError
 from contact_prefs.identifiers import check_actor
 from contact_prefs.ledger import LoadReport, PolicyChange, resolve
@@ -64,7 +65,7 @@ from contact_prefs.snapshot import RECORD_FIELDS
 from contact_prefs.store import ClosesOnExit, checked_limit
 from contact_prefs.writes import StoredPoint, check_commit, undo_writes
 
-from . import chain_rows, consent_rows, ledgers, proposal_rows
+from . import chain_rows, consent_rows, ledgers, proposal_rows, transfer
 from . import history as history_rows
 from .connection import connect, describe, translated
 from .narrowing import create_temporary_tables, narrowed
@@ -123,11 +124,7 @@ class SQLiteStore(ClosesOnExit):
     def dump(self) -> Snapshot:
         """Everything stored."""
         with self._transaction("read") as connection:
-            collections = {
-                name: TABLES[name].records(connection.execute(f"SELECT {TABLES[name].select()} FROM {name}"))
-                for name in RECORD_FIELDS
-            }
-            return unchecked_snapshot(collections, version=self._version(connection))
+            return self._dump(connection)
 
     def snapshot(self, spec: BatchSpec) -> Snapshot:
         """The records ``spec``'s plan can look at, narrowed in SQL (see :mod:`.narrowing`)."""
@@ -138,12 +135,7 @@ class SQLiteStore(ClosesOnExit):
     def history(self) -> tuple[BatchRecord, ...]:
         """Every commit and undo, newest first, with its changes rebuilt exactly."""
         with self._transaction("read the history of") as connection:
-            batches = connection.execute(
-                f"SELECT {history_rows.BATCH_COLUMNS}, points, affects FROM batches ORDER BY seq DESC"
-            )
-            return tuple(
-                history_rows.batch_record(row[:-2], history_rows.changes_from_json(*row[-2:])) for row in batches
-            )
+            return self._history(connection, "DESC")
 
     def batches(self, *, limit: int | None = None) -> tuple[BatchSummary, ...]:
         """The newest ``limit`` entries of the history, newest first: their ``batches`` rows alone."""
@@ -314,8 +306,7 @@ class SQLiteStore(ClosesOnExit):
     def reviews(self) -> tuple[Review, ...]:
         """Every queued message, waiting or resolved, in queue order."""
         with self._transaction("read the review queue of") as connection:
-            rows = connection.execute(f"SELECT {consent_rows.REVIEW_COLUMNS} FROM reviews ORDER BY seq")
-            return tuple(map(consent_rows.review_from_row, rows))
+            return self._reviews(connection)
 
     def holders(self, address: str) -> tuple[tuple[str, Method], ...]:
         """The keys of the points whose address key is ``address``, sorted."""
@@ -350,8 +341,30 @@ class SQLiteStore(ClosesOnExit):
     def policy_changes(self) -> tuple[PolicyChange, ...]:
         """Every change of the consent policy, oldest first."""
         with self._transaction("read the consent policy changes of") as connection:
-            rows = connection.execute(f"SELECT {consent_rows.CHANGE_COLUMNS} FROM policy_changes ORDER BY seq")
-            return tuple(map(consent_rows.change_from_row, rows))
+            return self._policy_changes(connection)
+
+    # --- everything at once -----------------------------------------------------
+
+    def contents(self) -> StoreContents:
+        """Everything stored, read in one transaction."""
+        with self._transaction("read everything in") as connection:
+            return StoreContents(
+                records=self._dump(connection),
+                history=self._history(connection, "ASC"),
+                consent_events=transfer.events(connection),
+                reviews=self._reviews(connection),
+                consent_policy=ledgers.policy(connection),
+                policy_changes=self._policy_changes(connection),
+            )
+
+    def receive(self, contents: StoreContents, *, replace: bool = False) -> None:
+        """Write ``contents`` as it is, in one transaction, into this store if it is empty, or in place
+        of what it holds with ``replace`` (:func:`~contact_prefs.contents.check_receivable` decides)."""
+        with self._transaction("write everything into", write=True) as connection:
+            check_receivable(transfer.holdings(connection), replace=replace, store=describe(self.path))
+            transfer.erase(connection)
+            transfer.write(connection, contents)
+        log.info("received %s", ", ".join(f"{n} {name}" for name, n in contents.counts().items()))
 
     def consent_events(self) -> tuple[ConsentEvent, ...]:
         """Every consent event, in the store's order (ledger order across all addresses)."""
@@ -438,6 +451,33 @@ class SQLiteStore(ClosesOnExit):
             chain_rows.append(connection, [entry_of(after)])
         log.info("proposal %s: %s", proposal_id, action.removesuffix(" in"))
         return after
+
+    def _dump(self, connection: sqlite3.Connection) -> Snapshot:
+        collections = {
+            name: TABLES[name].records(connection.execute(f"SELECT {TABLES[name].select()} FROM {name}"))
+            for name in RECORD_FIELDS
+        }
+        return unchecked_snapshot(collections, version=self._version(connection))
+
+    @staticmethod
+    def _history(connection: sqlite3.Connection, order: str) -> tuple[BatchRecord, ...]:
+        """Every commit and undo, in ``order`` ("ASC": oldest first), with its changes rebuilt exactly."""
+        batches = connection.execute(
+            f"SELECT {history_rows.BATCH_COLUMNS}, points, affects FROM batches ORDER BY seq {order}"
+        )
+        return tuple(
+            history_rows.batch_record(row[:-2], history_rows.changes_from_json(*row[-2:])) for row in batches
+        )
+
+    @staticmethod
+    def _reviews(connection: sqlite3.Connection) -> tuple[Review, ...]:
+        rows = connection.execute(f"SELECT {consent_rows.REVIEW_COLUMNS} FROM reviews ORDER BY seq")
+        return tuple(map(consent_rows.review_from_row, rows))
+
+    @staticmethod
+    def _policy_changes(connection: sqlite3.Connection) -> tuple[PolicyChange, ...]:
+        rows = connection.execute(f"SELECT {consent_rows.CHANGE_COLUMNS} FROM policy_changes ORDER BY seq")
+        return tuple(map(consent_rows.change_from_row, rows))
 
     @staticmethod
     def _version(connection: sqlite3.Connection) -> str:

@@ -30,6 +30,7 @@ import attrs
 from ..chain import Link
 from ..changes import ChangeSet
 from ..consent import ConsentEvent, ConsentPolicy, Review
+from ..contents import StoreContents
 from ..enums import Method, Reason
 from ..ledger import LoadReport, PolicyChange
 from ..proposals import Proposal
@@ -302,6 +303,18 @@ class CheckedStore:
 
     def chain(self) -> tuple[Link, ...]:
         return self._checked_tuple(self.inner.chain(), Link, "chain()")
+
+    # -- everything at once ------------------------------------------------------------
+
+    def contents(self) -> StoreContents:
+        contents = self.inner.contents()
+        self._checked(contents, StoreContents, "contents()")
+        self._checked_snapshot(contents.records, "contents().records")
+        return contents
+
+    def receive(self, contents: StoreContents, *, replace: bool = False) -> None:
+        returned = self.inner.receive(contents, replace=replace)  # type: ignore[func-returns-value]
+        assert returned is None, f"receive() returned a {type(returned).__name__}, not None"
 
     def close(self) -> None:
         self.inner.close()

@@ -1,0 +1,218 @@
+"""``contact-prefs backup``, ``restore`` and ``copy``: everything a store holds, into a file, back, or
+into another store, with nothing lost.
+
+They move a :class:`~contact_prefs.contents.StoreContents` through the store
+contract (``contents()`` and ``receive()``), so they work with every backend,
+a third party's included.  ``restore`` and ``copy`` read what they wrote
+back and compare it with what they meant to write (``copy``: with the
+source, read again), and say so; exit 1 when they differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from .cli import EXIT_DONE, STORE_VARIABLE, UsageError, _finished, _progress, _shown_url, _store_url
+from .cli_info import sqlite_schema_version
+from .contents import SECTIONS, StoreContents, counted, differences
+from .errors import StoreNotEmptyError, UnknownStoreError
+from .formats.archive import Archive, Source, read_archive, write_archive
+from .formats.results import to_json
+from .interrupts import HeldStore, commit_point
+from .plugins import open_store
+from .privacy import redact_url
+from .store import Store
+
+__all__ = ["EXIT_DIFFERENT", "add_backup_commands"]
+
+EXIT_DIFFERENT = 1
+"""``restore`` or ``copy`` wrote everything, but the target does not read back the same."""
+
+
+def add_backup_commands(commands: argparse._SubParsersAction[Any], store: argparse.ArgumentParser) -> None:
+    """Add ``backup``, ``restore`` and ``copy`` to the command line's ``commands``."""
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    replace = argparse.ArgumentParser(add_help=False)
+    replace.add_argument(
+        "--replace",
+        action="store_true",
+        help="erase what the target store holds first (default: refuse a non-empty one)",
+    )
+
+    help = "write everything the store holds (records, history, consent ledger, reviews, policy) to one archive file"
+    backup = commands.add_parser("backup", help=help, description=help, parents=[store, output])
+    backup.set_defaults(run=_backup, parser=backup)
+    backup.add_argument("file", type=Path, metavar="FILE", help="the archive to write (a zip file, mode 0600)")
+    backup.add_argument("--overwrite", action="store_true", help="replace FILE if it exists (default: refuse)")
+
+    help = "check a backup's checksums, then write everything it holds into an empty store, and verify it"
+    restore = commands.add_parser("restore", help=help, description=help, parents=[store, output, replace])
+    restore.set_defaults(run=_restore, parser=restore)
+    restore.add_argument("file", type=Path, metavar="FILE", help="the archive that backup wrote")
+
+    help = "copy everything one store holds into another (any two backends), then verify both hold the same"
+    copy = commands.add_parser("copy", help=help, description=help, parents=[output, replace])
+    copy.set_defaults(run=_copy, parser=copy)
+    copy.add_argument("--from", dest="source", required=True, metavar="URL", help="the store to copy")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL", help="the store to copy into")
+
+
+# -- commands ---------------------------------------------------------------------
+
+
+def _backup(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    if path.is_dir():
+        args.parser.error(f"argument FILE: {str(path)!r} is a folder; name the archive file to write")
+    if (path.exists() or path.is_symlink()) and not args.overwrite:
+        args.parser.error(f"argument FILE: {str(path)!r} exists already; choose a new name, or pass --overwrite")
+    url, origin = _store_url(args)
+    with _open_existing(url, origin) as store:
+        _progress("Reading the store")
+        contents = _not_empty(store.contents(), _shown_url(args))
+    _progress(f"Writing {path}")
+    source = Source(store=_shown_url(args), backend=_backend(url), schema_version=sqlite_schema_version(url))
+    archive = write_archive(contents, path, source=source, overwrite=args.overwrite)
+    _print(args, _backed_up(archive), _backed_up_text(archive))
+    return EXIT_DONE
+
+
+def _restore(args: argparse.Namespace) -> int:
+    if not args.store and not os.environ.get(STORE_VARIABLE):
+        args.parser.error("the following arguments are required: --store URL (the store to restore into)")
+    _progress(f"Checking {args.file}")
+    archive = read_archive(args.file)  # every checksum, before anything is opened or written
+    url, origin = _store_url(args)
+    with _open(url, origin) as opened, commit_point() as point:
+        _progress(f"Writing {len(archive.contents.records):,} records")
+        _receive(HeldStore(opened, point), archive.contents, replace=args.replace)
+        _progress("Verifying")
+        found = differences(opened.contents(), archive.contents)
+        data = {"file": str(args.file), "sha256": archive.sha256, "store": _shown_url(args), **_check(found)}
+        data["counts"] = archive.contents.counts()
+        listing, verdict = _listing(archive.contents), _verdict(archive.contents, found)
+        text = f"Restored {args.file} into {_shown_url(args)}:\n{listing}\n{verdict}"
+        _print(args, data, text)
+        _finished(point)
+    return EXIT_DIFFERENT if found else EXIT_DONE
+
+
+def _copy(args: argparse.Namespace) -> int:
+    if args.source == args.target:
+        args.parser.error("arguments --from and --to: they name the same store")
+    shown_from, shown_to = redact_url(args.source), redact_url(args.target)
+    with _open_existing(args.source, "argument --from") as source:
+        _progress(f"Reading {shown_from}")
+        contents = _not_empty(source.contents(), shown_from)
+        with _open(args.target, "argument --to") as opened, commit_point() as point:
+            _progress(f"Writing {len(contents.records):,} records into {shown_to}")
+            _receive(HeldStore(opened, point), contents, replace=args.replace)
+            _progress("Verifying")
+            found = differences(opened.contents(), source.contents())
+            data = {"from": shown_from, "to": shown_to, **_check(found), "counts": contents.counts()}
+            text = f"Copied {shown_from} to {shown_to}:\n{_listing(contents)}\n{_verdict(contents, found)}"
+            _print(args, data, text)
+            _finished(point)
+    return EXIT_DIFFERENT if found else EXIT_DONE
+
+
+# -- the stores -------------------------------------------------------------------
+
+
+def _open(url: str, origin: str) -> Store:
+    try:
+        return open_store(url)
+    except UnknownStoreError as error:
+        raise UsageError(f"{origin}: {error}") from None
+
+
+def _open_existing(url: str, origin: str) -> Store:
+    """A store to read from: a SQLite URL must name a file that exists, so that a mistyped name is
+    reported instead of opened as a new, empty store."""
+    path = _sqlite_file(url)
+    if path is not None and not path.exists():
+        raise UsageError(f"{origin}: there is no SQLite store {str(path)!r}; nothing was read or written")
+    return _open(url, origin)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    if not url.startswith("sqlite:///"):
+        return None
+    try:
+        from contact_prefs_sqlite.url import MEMORY, database_path
+
+        path = database_path(url)
+    except Exception:  # a URL the backend refuses: opening it says why
+        return None
+    return None if path == MEMORY else Path(path)
+
+
+def _receive(store: Store, contents: StoreContents, *, replace: bool) -> None:
+    try:
+        store.receive(contents, replace=replace)
+    except StoreNotEmptyError as error:
+        raise UsageError(f"{error}; pass --replace to erase what it holds and write the rest in its place") from None
+
+
+def _not_empty(contents: StoreContents, shown_url: str) -> StoreContents:
+    """A store that holds nothing is most often a mistyped URL: there is nothing to keep."""
+    if contents.is_empty():
+        raise UsageError(f"the store {shown_url} holds nothing: nothing to back up or copy (is the URL right?)")
+    return contents
+
+
+def _backend(url: str) -> str:
+    return url.partition("://")[0]
+
+
+# -- output -----------------------------------------------------------------------
+
+
+def _backed_up(archive: Archive) -> dict[str, Any]:
+    manifest = archive.manifest
+    return {
+        "file": str(archive.path),
+        "sha256": archive.sha256,
+        "size": archive.size,
+        "store": manifest.source.store,
+        "created_at": manifest.created_at.isoformat(),
+        "counts": manifest.counts,
+        "record_counts": dict(manifest.record_counts),
+    }
+
+
+def _backed_up_text(archive: Archive) -> str:
+    return "\n".join(
+        [
+            f"Backed up {archive.manifest.source.store} to {archive.path}:",
+            _listing(archive.contents),
+            f"SHA-256: {archive.sha256} ({archive.size:,} bytes)",
+        ]
+    )
+
+
+def _listing(contents: StoreContents) -> str:
+    counts = contents.counts()
+    rows = [(s.nouns.capitalize(), f"{counts[s.name]:,}") for s in SECTIONS if s.name != "consent_policy"]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"  {name.ljust(width)}  {count:>9}" for name, count in rows)
+
+
+def _check(found: list[str]) -> dict[str, Any]:
+    return {"verified": not found, "differences": found}
+
+
+def _verdict(contents: StoreContents, found: list[str]) -> str:
+    if found:
+        return "Verification FAILED: the stores differ in " + "; ".join(found)
+    counts = contents.counts()
+    held = ", ".join(counted(s, counts[s.name]) for s in SECTIONS if s.name != "consent_policy")
+    return f"Verified: {held} and the consent policy, identical in both stores."
+
+
+def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    print(to_json(data) if args.format == "json" else text)

@@ -1,0 +1,301 @@
+"""Each section of :class:`~contact_prefs.contents.StoreContents` as JSON lines, and back.
+
+One JSON value per line, one line per entry, in the section's order:
+
+* ``records``: ``[collection, value, ...]``, the record's fields in
+  declaration order (the columns of its native CSV file, :mod:`.csv_native`):
+  text as it is, dates ISO (``null`` when open), reason sets as bit masks,
+  methods and sources by value;
+* ``history``: one object per batch, oldest first: its id, actor, time,
+  spec (:func:`~contact_prefs.plain.spec_to_plain`), counts, the batch it
+  undoes and the one that undid it, and ``points``: one
+  ``[owner_id, method, source_before, enabled_before, enabled_after, affects]``
+  per contact point it wrote (reason sets as bit masks; the per-reason changes
+  follow from them);
+* ``consent_events``, ``reviews``, ``policy_changes``: one object per entry,
+  its fields by name (times ISO 8601 with their offset, reason sets as bit
+  masks, enums by value); ``consent_policy``: one object.
+
+:data:`CODECS` holds one :class:`Codec` per section, by section name; a new
+section of the contents needs one more entry here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import attrs
+
+from ..changes import PointUpdate, count_changes, group_by_point
+from ..consent import ConsentEvent, ConsentPolicy, Review
+from ..contents import SECTIONS, StoreContents
+from ..enums import Method, Reason, Source
+from ..ledger import PolicyChange
+from ..plain import spec_from_plain, spec_to_plain
+from ..reasons import ReasonSet
+from ..snapshot import RECORD_FIELDS, RECORD_TYPES, Snapshot
+from ..store import BatchRecord
+
+__all__ = ["CODECS", "Codec", "decode_line", "encode_line"]
+
+Plain = Any
+"""A JSON-ready value."""
+
+
+@attrs.frozen
+class Codec:
+    """How one section becomes lines and back: ``encode`` gives the section's entries as JSON-ready
+    values; ``decode`` reads one entry (raising ``ValueError``, ``KeyError`` or ``TypeError``), and
+    ``collect`` makes the section's value of the decoded entries, in order."""
+
+    encode: Callable[[StoreContents], Iterable[Plain]]
+    decode: Callable[[Plain], Any]
+    collect: Callable[[list[Any]], Any] = tuple
+
+
+def encode_line(value: Plain) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def decode_line(line: bytes) -> Plain:
+    return json.loads(line)
+
+
+# --- records ---------------------------------------------------------------------------
+
+_FIELDS = {name: tuple(field.name for field in attrs.fields(kind)) for name, kind in RECORD_TYPES.items()}
+_REASON_FIELDS = frozenset({"enabled", "text", "revoked"})
+_DAY_FIELDS = frozenset({"start", "end"})
+_ENUM_FIELDS: dict[str, dict[str, enum.Enum]] = {
+    field: {str(member.value): member for member in kind} for field, kind in (("method", Method), ("source", Source))
+}
+_ALL_REASONS = ReasonSet.all().mask
+
+
+def _plain_value(value: Any) -> Plain:
+    if isinstance(value, ReasonSet):
+        return value.mask
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _encode_records(contents: StoreContents) -> Iterator[Plain]:
+    for name, records in contents.records.collections().items():
+        fields = _FIELDS[name]
+        for record in records:
+            yield [name, *(_plain_value(getattr(record, field)) for field in fields)]
+
+
+def _decode_record(entry: Plain) -> tuple[str, Any]:
+    if not (isinstance(entry, list) and entry and entry[0] in _FIELDS):
+        raise ValueError("a record is [collection, fields...]")
+    name, values = entry[0], entry[1:]
+    fields = _FIELDS[name]
+    if len(values) != len(fields):
+        raise ValueError(f"a {name} record has {len(fields)} fields ({', '.join(fields)})")
+    arguments = dict(zip(fields, values, strict=True))
+    for field in _REASON_FIELDS.intersection(arguments):
+        mask = arguments[field]
+        if type(mask) is not int or not 0 <= mask <= _ALL_REASONS:
+            raise ValueError(f"{field} is not a mask of reasons")
+        arguments[field] = ReasonSet.from_mask(mask)
+    for field in _DAY_FIELDS.intersection(arguments):
+        day = arguments[field]
+        if day is not None:
+            if not isinstance(day, str):
+                raise ValueError(f"{field} is not a date (YYYY-MM-DD) or null")
+            arguments[field] = datetime.date.fromisoformat(day)
+    for field, members in _ENUM_FIELDS.items():
+        if field in arguments:
+            member = members.get(arguments[field]) if isinstance(arguments[field], str) else None
+            if member is None:
+                raise ValueError(f"{field} is not a {field} ({', '.join(members)})")
+            arguments[field] = member
+    return name, RECORD_TYPES[name](**arguments)  # the checked constructor: it refuses a wrong value
+
+
+def _collect_records(records: list[tuple[str, Any]]) -> Snapshot:
+    collections: dict[str, list[Any]] = {name: [] for name in RECORD_FIELDS}
+    for name, record in records:
+        collections[name].append(record)
+    return Snapshot(**collections)  # type: ignore[arg-type]
+
+
+# --- history ---------------------------------------------------------------------------
+
+_METHODS = {method.value: method for method in Method}
+_REASONS = {reason.value: reason for reason in Reason}
+
+
+def _encode_batch(record: BatchRecord) -> Plain:
+    return {
+        "batch_id": record.batch_id,
+        "actor": record.actor,
+        "at": record.at.isoformat(),
+        "spec": spec_to_plain(record.spec),
+        "counts": [[method.value, reason.value, n] for (method, reason), n in record.counts.items() if n],
+        "undoes": record.undoes,
+        "undone_by": record.undone_by,
+        "points": [
+            [
+                u.owner_id,
+                u.method.value,
+                u.source_before.value,
+                u.enabled_before.mask,
+                u.enabled_after.mask,
+                sorted(u.affects),
+            ]
+            for u in group_by_point(record.changes)
+        ],
+    }
+
+
+def _decode_batch(entry: Plain) -> BatchRecord:
+    updates = [
+        PointUpdate(
+            owner_id=owner_id,
+            method=Method(method),
+            source_before=Source(source),
+            enabled_before=ReasonSet.from_mask(before),
+            enabled_after=ReasonSet.from_mask(after),
+            affects=frozenset(affects),
+        )
+        for owner_id, method, source, before, after, affects in entry["points"]
+    ]
+    counts = count_changes(())
+    for method, reason, n in entry["counts"]:
+        counts[_METHODS[method], _REASONS[reason]] = n
+    return BatchRecord(
+        batch_id=entry["batch_id"],
+        actor=entry["actor"],
+        at=_moment(entry["at"]),
+        spec=spec_from_plain(entry["spec"]),
+        counts=counts,
+        changes=tuple(change for update in updates for change in update.changes),
+        undoes=entry["undoes"],
+        undone_by=entry["undone_by"],
+    )
+
+
+# --- consent ---------------------------------------------------------------------------
+
+
+def _encode_event(event: ConsentEvent) -> Plain:
+    return {
+        "address": event.address,
+        "action": event.action.value,
+        "channel": event.channel.value,
+        "received_at": event.received_at.isoformat(),
+        "recorded_by": event.recorded_by,
+        "reasons": event.reasons.mask,
+        "evidence": event.evidence,
+        "wording": event.wording,
+    }
+
+
+def _decode_event(entry: Plain) -> ConsentEvent:
+    return ConsentEvent(
+        **{**entry, "received_at": _moment(entry["received_at"]), "reasons": ReasonSet.from_mask(entry["reasons"])}
+    )
+
+
+def _encode_review(review: Review) -> Plain:
+    return {
+        "review_id": review.review_id,
+        "address": review.address,
+        "message": review.message,
+        "channel": review.channel.value,
+        "received_at": review.received_at.isoformat(),
+        "due_on": review.due_on.isoformat(),
+        "resolved_by": review.resolved_by,
+        "resolved_at": None if review.resolved_at is None else review.resolved_at.isoformat(),
+        "revoked": review.revoked,
+        "note": review.note,
+    }
+
+
+def _decode_review(entry: Plain) -> Review:
+    resolved_at = entry["resolved_at"]
+    return Review(
+        **{
+            **entry,
+            "received_at": _moment(entry["received_at"]),
+            "due_on": datetime.date.fromisoformat(entry["due_on"]),
+            "resolved_at": None if resolved_at is None else _moment(resolved_at),
+        }
+    )
+
+
+def _encode_policy(policy: ConsentPolicy) -> Plain:
+    return {
+        "region": policy.region,
+        "scope": policy.scope.value,
+        "exempt": policy.exempt.mask,
+        "holidays": sorted(day.isoformat() for day in policy.holidays),
+    }
+
+
+def _decode_policy(entry: Plain) -> ConsentPolicy:
+    return ConsentPolicy(
+        region=entry["region"],
+        scope=entry["scope"],
+        exempt=ReasonSet.from_mask(entry["exempt"]),
+        holidays=[datetime.date.fromisoformat(day) for day in entry["holidays"]],
+    )
+
+
+def _encode_change(change: PolicyChange) -> Plain:
+    return {
+        "policy": _encode_policy(change.policy),
+        "actor": change.actor,
+        "at": change.at.isoformat(),
+        "why": change.why,
+    }
+
+
+def _decode_change(entry: Plain) -> PolicyChange:
+    policy = _decode_policy(entry["policy"])
+    return PolicyChange(policy=policy, actor=entry["actor"], at=_moment(entry["at"]), why=entry["why"])
+
+
+def _the_policy(policies: list[ConsentPolicy]) -> ConsentPolicy:
+    _check(len(policies) == 1, "the consent policy is one line")
+    return policies[0]
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _moment(text: str) -> datetime.datetime:
+    moment = datetime.datetime.fromisoformat(text)
+    _check(moment.utcoffset() is not None, "a time has no offset")
+    return moment
+
+
+def _check(condition: object, problem: str) -> None:
+    if not condition:
+        raise ValueError(problem)
+
+
+def _each(encode: Callable[[Any], Plain], field: str) -> Callable[[StoreContents], Iterable[Plain]]:
+    return lambda contents: map(encode, getattr(contents, field))
+
+
+CODECS: dict[str, Codec] = {
+    "records": Codec(_encode_records, _decode_record, _collect_records),
+    "history": Codec(_each(_encode_batch, "history"), _decode_batch),
+    "consent_events": Codec(_each(_encode_event, "consent_events"), _decode_event),
+    "reviews": Codec(_each(_encode_review, "reviews"), _decode_review),
+    "consent_policy": Codec(lambda contents: [_encode_policy(contents.consent_policy)], _decode_policy, _the_policy),
+    "policy_changes": Codec(_each(_encode_change, "policy_changes"), _decode_change),
+}
+"""One codec per section of :data:`~contact_prefs.contents.SECTIONS`, by name."""
+
+assert list(CODECS) == [section.name for section in SECTIONS], "every section has a codec, in section order"
