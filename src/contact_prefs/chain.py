@@ -56,6 +56,8 @@ class EntryKind(_Vocabulary):
     APPROVAL = "approval"
     WITHDRAWAL = "withdrawal"
     APPLICATION = "application"
+    SCHEDULE = "schedule"
+    CANCELLATION = "cancellation"
 
 
 @attrs.frozen
@@ -246,13 +248,18 @@ def entries_of(
     consent_events: Iterable[ConsentEvent],
     policy_changes: Iterable[PolicyChange],
     proposals: Iterable[Proposal],
+    schedules: Iterable[Any] = (),
 ) -> list[Entry]:
     """The entries a store holds now, each kind in the store's own order (history oldest first)."""
+    from .schedule_entries import schedule_entries  # they build on this module
+
     entries = [batch_entry_of(record) for record in history]
     entries.extend(consent_entry(event, n) for n, event in enumerate(consent_events, 1))
     entries.extend(policy_entry(change, n) for n, change in enumerate(policy_changes, 1))
     for proposal in proposals:
         entries.extend(proposal_entries(proposal))
+    for schedule in schedules:
+        entries.extend(schedule_entries(schedule))
     return entries
 
 

@@ -74,5 +74,6 @@ def verify_history(store: Store, *, expect_head: str | None = None) -> ChainRepo
         consent_events=store.consent_events(),
         policy_changes=store.policy_changes(),
         proposals=store.proposals(),
+        schedules=store.schedules(),
     )
     return verify_chain(store.chain(), entries, expect_head=expect_head)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
@@ -13,12 +14,13 @@ from . import hookspecs
 from .changes import ChangeSet
 from .errors import ContactPrefsError, StoreError, UnknownBatchError, UnknownStoreError
 from .hookspecs import StoreFactory
-from .identifiers import check_actor, id_problem
+from .identifiers import check_actor, check_id, id_problem
 from .ledger import LoadReport
 from .privacy import redact_url, scrub, shown, url_secrets
+from .schedules import Schedule
 from .snapshot import Snapshot
 from .spec import BatchSpec
-from .store import BatchRecord, Receipt, Store
+from .store import BatchRecord, Receipt, Store, commit_options
 
 
 @attrs.define
@@ -119,11 +121,30 @@ class ObservedStore:
     def snapshot(self, spec: BatchSpec) -> Snapshot:
         return self.inner.snapshot(spec)
 
-    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
+    def commit(
+        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+    ) -> Receipt:
         check_actor(actor)
-        if proposal_id is None:  # stores written before proposals take no proposal_id
-            return self._announce(self.inner.commit(changeset, actor=actor))
-        return self._announce(self.inner.commit(changeset, actor=actor, proposal_id=proposal_id))
+        options = commit_options(proposal_id=proposal_id, schedule_id=schedule_id)
+        return self._announce(self.inner.commit(changeset, actor=actor, **options))
+
+    def revert(self, batch_id: str, *, actor: str, schedule_id: str) -> Receipt:
+        check_actor(actor)
+        problem = id_problem(batch_id)
+        if problem:  # no batch has such an id: say so before a backend tries to look it up
+            raise UnknownBatchError(f"no batch has the id {shown(batch_id)}, which {problem}")
+        return self._announce(self.inner.revert(batch_id, actor=actor, schedule_id=schedule_id))
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        self.inner.save_schedule(schedule)
+
+    def schedules(self) -> tuple[Schedule, ...]:
+        return self.inner.schedules()
+
+    def cancel_schedule(self, schedule_id: str, *, actor: str, at: datetime.datetime) -> Schedule:
+        check_actor(actor)
+        check_id(schedule_id, "the schedule id")
+        return self.inner.cancel_schedule(schedule_id, actor=actor, at=at)
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         check_actor(actor)
