@@ -33,7 +33,8 @@ The contract is split by concern, one mixin each, which a backend may also
 use on their own: :class:`~.lifecycle.LifecycleContract`,
 :class:`~.loading.LoadingContract`, :class:`~.commit.CommitContract`,
 :class:`~.undo.UndoContract`, :class:`~.privacy.PrivacyContract` and
-:class:`~.consent.ConsentContract` and :class:`~.governance.GovernanceContract`.
+:class:`~.consent.ConsentContract`, :class:`~.governance.GovernanceContract` and
+:class:`~.schedules.ScheduleContract`.
 ``DISTRICT`` and ``SPEC`` (a small district and a batch that changes all four
 of its saved points) are there for a backend's own tests too.
 
@@ -72,6 +73,7 @@ from .governance import GovernanceContract
 from .lifecycle import LifecycleContract
 from .loading import LoadingContract
 from .privacy import PrivacyContract
+from .schedules import ScheduleContract
 from .undo import UndoContract
 
 __all__ = [
@@ -105,6 +107,7 @@ __all__ = [
     "PrivacyContract",
     "RawPoint",
     "RawPointReader",
+    "ScheduleContract",
     "StoreContract",
     "StoreFactory",
     "UndoContract",
@@ -121,6 +124,7 @@ class StoreContract(
     PrivacyContract,
     ConsentContract,
     GovernanceContract,
+    ScheduleContract,
 ):
     """The whole store contract, as tests to mix into a backend's ``Test*`` class.
 
