@@ -24,7 +24,7 @@ Counts = Mapping[tuple[Method, Reason], int]
 
 REASONS = {reason.value: reason for reason in Reason}
 
-BATCH_COLUMNS = "seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by"
+BATCH_COLUMNS = "seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by, schedule_id, left_alone"
 
 
 # --- specs and counts -------------------------------------------------------
@@ -50,9 +50,18 @@ def counts_from_json(text: str) -> dict[tuple[Method, Reason], int]:
     return counts
 
 
+def left_alone_json(counts: Mapping[Reason, int]) -> str:
+    """What a revert left alone, as ``[[reason, n], ...]`` in ``Reason`` order."""
+    return json.dumps([[reason.value, n] for reason, n in counts.items() if n])
+
+
+def left_alone_from_json(text: str) -> dict[Reason, int]:
+    return {REASONS[reason]: n for reason, n in json.loads(text)}
+
+
 def batch_summary(row: Row) -> BatchSummary:
     """A ``batches`` row (:data:`BATCH_COLUMNS`) as an entry of a list of batches."""
-    _seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by = row
+    _seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by, schedule_id, left_alone = row
     return BatchSummary(
         batch_id=batch_id,
         actor=actor,
@@ -62,12 +71,14 @@ def batch_summary(row: Row) -> BatchSummary:
         applied=applied,
         undone_by=undone_by,
         undoes=undoes,
+        schedule_id=schedule_id,
+        left_alone=left_alone_from_json(left_alone),
     )
 
 
 def batch_record(row: Row, changes: tuple[Change, ...]) -> BatchRecord:
     """A ``batches`` row (:data:`BATCH_COLUMNS`) and its changes, as a record."""
-    _seq, batch_id, actor, at, spec, counts, _applied, undoes, undone_by = row
+    _seq, batch_id, actor, at, spec, counts, _applied, undoes, undone_by, schedule_id, left_alone = row
     return BatchRecord(
         batch_id=batch_id,
         actor=actor,
@@ -77,6 +88,8 @@ def batch_record(row: Row, changes: tuple[Change, ...]) -> BatchRecord:
         changes=changes,
         undone_by=undone_by,
         undoes=undoes,
+        schedule_id=schedule_id,
+        left_alone=left_alone_from_json(left_alone),
     )
 
 

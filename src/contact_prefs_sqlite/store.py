@@ -15,7 +15,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import attrs
 
@@ -26,6 +26,7 @@ from contact_prefs import (
     ChangeSet,
     ContactPrefsError,
     Method,
+    Reason,
     Receipt,
     Snapshot,
     Source,
@@ -41,11 +42,22 @@ from contact_prefs.ledger import LoadReport, PolicyChange, resolve
 from contact_prefs.plain import METHODS, SOURCE_VALUES, SOURCES
 from contact_prefs.privacy import shown
 from contact_prefs.rules import check_undoable
+from contact_prefs.schedule_entries import cancellation_entry, schedule_entry
+from contact_prefs.schedules import (
+    Schedule,
+    ScheduleError,
+    UnknownScheduleError,
+    cancelled_schedule,
+    check_end,
+    check_start,
+    ended_schedule,
+    started_schedule,
+)
 from contact_prefs.snapshot import RECORD_FIELDS
 from contact_prefs.store import ClosesOnExit, checked_limit
-from contact_prefs.writes import StoredPoint, check_commit, undo_writes
+from contact_prefs.writes import StoredPoint, check_commit, revert_writes, undo_writes
 
-from . import consent_rows, ledgers
+from . import consent_rows, ledgers, schedule_rows
 from . import history as history_rows
 from .connection import connect, describe, translated
 from .narrowing import create_temporary_tables, narrowed
@@ -178,8 +190,9 @@ class SQLiteStore(ClosesOnExit):
             log.info("load by %s: %d revocations recorded", actor, len(consent.events))
         return consent.report
 
-    def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides."""
+    def commit(self, changeset: ChangeSet, *, actor: str, schedule_id: str | None = None) -> Receipt:
+        """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides; with
+        ``schedule_id``, only as :func:`~contact_prefs.schedules.check_start` allows, in the same transaction."""
         updates = changeset.point_updates()
         batch_id, at = uuid.uuid4().hex, _now()
         counts = changeset.counts()
@@ -188,7 +201,16 @@ class SQLiteStore(ClosesOnExit):
         rows = history_rows.point_rows(updates)
         points, affects = history_rows.points_json(rows), history_rows.affects_json(updates)
         with self._transaction("commit a batch to", write=True) as connection:
-            self._record(connection, batch_id, actor, at, spec, counts, len(changeset), points, affects)
+            schedule = None
+            if schedule_id is not None:  # under the write lock: two daily jobs at once start it once
+                schedule = self._schedule(connection, schedule_id)
+                check_start(schedule)
+            self._record(
+                connection, batch_id, actor, at, spec, counts, len(changeset), points, affects, schedule_id=schedule_id
+            )
+            if schedule is not None:
+                started = started_schedule(schedule, batch_id=batch_id)
+                connection.execute(schedule_rows.UPDATE_SCHEDULE, schedule_rows.schedule_row(started))
             connection.execute("SAVEPOINT points")
             # Every point as planned is the usual case, and check_commit lets such updates through as they are.
             if _written(connection.executemany(_COMMIT_POINT, rows)) != len(rows):
@@ -196,7 +218,9 @@ class SQLiteStore(ClosesOnExit):
                 writes = check_commit(updates, self._points_now(connection, points))
                 self._write(connection, _COMMIT_POINT, history_rows.point_rows(writes))
         log.info("batch %s by %s: %d changes at %d contact points", batch_id, actor, len(changeset), len(updates))
-        return Receipt(batch_id=batch_id, actor=actor, at=at, counts=counts, applied=len(changeset))
+        return Receipt(
+            batch_id=batch_id, actor=actor, at=at, counts=counts, applied=len(changeset), schedule_id=schedule_id
+        )
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         """Write back what :func:`~contact_prefs.writes.undo_writes` decides for the points ``batch_id`` wrote."""
@@ -223,6 +247,88 @@ class SQLiteStore(ClosesOnExit):
             connection.execute("UPDATE batches SET undone_by = ? WHERE seq = ?", (undo_id, seq))
         log.info("batch %s by %s: undid batch %s (%d changes)", undo_id, actor, batch_id, applied)
         return Receipt(batch_id=undo_id, actor=actor, at=at, counts=counts, applied=applied, undoes=batch_id)
+
+    def revert(self, batch_id: str, *, actor: str, schedule_id: str) -> Receipt:
+        """Write back what :func:`~contact_prefs.writes.revert_writes` decides for the points ``batch_id`` wrote,
+        ending schedule ``schedule_id`` as :func:`~contact_prefs.schedules.ended_schedule` decides."""
+        revert_id, at = uuid.uuid4().hex, _now()
+        with self._transaction("revert a batch in", write=True) as connection:
+            schedule = self._schedule(connection, schedule_id)
+            check_end(schedule, batch_id)
+            found = connection.execute(
+                "SELECT seq, spec, undoes, undone_by, points, affects FROM batches WHERE batch_id = ?", (batch_id,)
+            ).fetchone()
+            if found is None:
+                raise UnknownBatchError(f"no batch {batch_id!r} in the history of {describe(self.path)}")
+            seq, spec, undoes, undone_by, points, affects = found
+            check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
+            writes, left_alone = revert_writes(
+                history_rows.updates_from_json(points, affects), self._points_now(connection, points)
+            )
+            written = [write.update for write in writes]
+            rows = history_rows.point_rows(written)
+            counts = count_updates(written)
+            applied = sum(counts.values())
+            self._record(
+                connection,
+                revert_id,
+                actor,
+                at,
+                spec,
+                counts,
+                applied,
+                history_rows.points_json(rows),
+                history_rows.affects_json(written),
+                undoes=batch_id,
+                schedule_id=schedule_id,
+                left_alone=left_alone,
+            )
+            sources = [(*row, SOURCE_VALUES[write.source]) for row, write in zip(rows, writes, strict=True)]
+            self._write(connection, _RESTORE_POINT, sources)
+            connection.execute("UPDATE batches SET undone_by = ? WHERE seq = ?", (revert_id, seq))
+            ended = ended_schedule(schedule, reverted=batch_id, batch_id=revert_id, left_alone=left_alone)
+            connection.execute(schedule_rows.UPDATE_SCHEDULE, schedule_rows.schedule_row(ended))
+        log.info(
+            "batch %s by %s: reverted batch %s of schedule %s (%d changes)",
+            *(revert_id, actor, batch_id, shown(schedule_id), applied),
+        )
+        return Receipt(
+            batch_id=revert_id,
+            actor=actor,
+            at=at,
+            counts=counts,
+            applied=applied,
+            undoes=batch_id,
+            schedule_id=schedule_id,
+            left_alone=left_alone,
+        )
+
+    # --- schedules ----------------------------------------------------------------
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        """Record a new schedule, and its chain link, in one transaction."""
+        with self._transaction("save a schedule in", write=True) as connection:
+            if schedule_rows.read_schedule(connection, schedule.schedule_id) is not None:
+                raise ScheduleError(f"a schedule with the id {shown(schedule.schedule_id)} exists already")
+            connection.execute(schedule_rows.INSERT_SCHEDULE, schedule_rows.schedule_row(schedule))
+            schedule_rows.append_schedule_links(connection, [schedule_entry(schedule)])
+        log.info("schedule %s saved by %s", shown(schedule.schedule_id), schedule.actor)
+
+    def schedules(self) -> tuple[Schedule, ...]:
+        """Every schedule, in the order they were saved."""
+        with self._transaction("read the schedules of") as connection:
+            rows = connection.execute(f"SELECT {schedule_rows.SCHEDULE_COLUMNS} FROM schedules ORDER BY seq")
+            return tuple(map(schedule_rows.schedule_from_row, rows))
+
+    def cancel_schedule(self, schedule_id: str, *, actor: str, at: datetime.datetime) -> Schedule:
+        """Record the cancellation as :func:`~contact_prefs.schedules.cancelled_schedule` decides, with its
+        chain link, in one transaction."""
+        with self._transaction("cancel a schedule in", write=True) as connection:
+            cancelled = cancelled_schedule(self._schedule(connection, schedule_id), actor=actor, at=at)
+            connection.execute(schedule_rows.UPDATE_SCHEDULE, schedule_rows.schedule_row(cancelled))
+            schedule_rows.append_schedule_links(connection, [cancellation_entry(cancelled)])
+        log.info("schedule %s cancelled by %s", shown(schedule_id), actor)
+        return cancelled
 
     # --- consent ----------------------------------------------------------------
 
@@ -364,13 +470,35 @@ class SQLiteStore(ClosesOnExit):
         affects: str,
         *,
         undoes: str | None = None,
+        schedule_id: str | None = None,
+        left_alone: Mapping[Reason, int] | None = None,
     ) -> None:
         """Add a ``batches`` row with its points and affects documents; its ``seq`` orders the history."""
         connection.execute(
-            "INSERT INTO batches (batch_id, actor, at, spec, counts, applied, undoes, points, affects) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (batch_id, actor, at.isoformat(), spec, history_rows.counts_json(counts), applied, undoes, points, affects),
+            "INSERT INTO batches (batch_id, actor, at, spec, counts, applied, undoes, points, affects, "
+            "schedule_id, left_alone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                batch_id,
+                actor,
+                at.isoformat(),
+                spec,
+                history_rows.counts_json(counts),
+                applied,
+                undoes,
+                points,
+                affects,
+                schedule_id,
+                history_rows.left_alone_json(left_alone or {}),
+            ),
         )
+
+    @staticmethod
+    def _schedule(connection: sqlite3.Connection, schedule_id: str) -> Schedule:
+        """The schedule ``schedule_id`` as stored now, in this transaction."""
+        schedule = schedule_rows.read_schedule(connection, schedule_id)
+        if schedule is None:
+            raise UnknownScheduleError(f"no schedule {shown(schedule_id)} in this store")
+        return schedule
 
     @staticmethod
     def _points_now(connection: sqlite3.Connection, points: str) -> list[StoredPoint | None]:
