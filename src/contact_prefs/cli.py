@@ -3,10 +3,11 @@
 The shell around the library: options and files become a :class:`BatchSpec`
 and store calls; results and errors become text, JSON or CSV and an exit
 code: 0 done, 1 a conflict that retries could not resolve (nothing was
-applied) or, for ``consent inbox``, a message overdue for review, 2 bad usage
+applied) or, for ``consent inbox``, a message overdue for review, or, for
+``run-due``, a due step that failed, 2 bad usage
 or bad input, 130 interrupted before anything was written.  ``docs/cli.md``
 is the reference; the ``consent`` commands are in :mod:`contact_prefs.cli_consent`,
-``info`` in :mod:`contact_prefs.cli_info`.
+``info`` in :mod:`contact_prefs.cli_info`, the schedules in :mod:`contact_prefs.cli_schedules`.
 
 Nothing it prints holds a store's password (URLs go through
 :func:`~contact_prefs.privacy.redact_url`) or repeats a value that looks like
@@ -310,9 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cli_consent import add_consent_commands  # here, not at the top: they build on this module
     from .cli_info import add_info_command
+    from .cli_schedules import add_schedule_commands
 
     add_info_command(commands, store, output)
     add_consent_commands(commands, store, output)
+    add_schedule_commands(commands, store, output)
     return parser
 
 
