@@ -209,7 +209,28 @@ WHERE batches.batch_id = counted.batch_id;
 ALTER TABLE batches ALTER COLUMN counts DROP DEFAULT;
 """
 
-MIGRATIONS: Sequence[str] = (VERSION_1, VERSION_2)
+# Schedules: which schedule a batch applied or reverted, what a revert left alone by reason
+# ([[reason, n], ...] in Reason order), and the schedules in the order they were saved (seq).
+SCHEDULES = """
+ALTER TABLE batches ADD COLUMN schedule_id text;
+ALTER TABLE batches ADD COLUMN left_alone jsonb NOT NULL DEFAULT '[]';
+CREATE TABLE schedules (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    schedule_id text NOT NULL UNIQUE,
+    spec jsonb NOT NULL,
+    starts_on date NOT NULL,
+    ends_on date,
+    actor text NOT NULL,
+    created_at timestamptz NOT NULL,
+    cancelled_by text,
+    cancelled_at timestamptz,
+    start_batch text REFERENCES batches (batch_id),
+    end_batch text REFERENCES batches (batch_id),
+    left_alone jsonb NOT NULL DEFAULT '[]'
+);
+"""
+
+MIGRATIONS: Sequence[str] = (VERSION_1, VERSION_2, SCHEDULES)
 
 FOLLOW_UPS: Mapping[int, Callable[[psycopg.Cursor[Any]], None]] = {2: ledgers.key_and_record_flags}
 """What SQL alone cannot migrate, done in Python right after the SQL that reaches the version it is

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,6 +19,7 @@ from contact_prefs import (
     BatchSummary,
     ChangeSet,
     Method,
+    Reason,
     Receipt,
     Snapshot,
     Source,
@@ -33,10 +34,21 @@ from contact_prefs.ledger import LoadReport, PolicyChange, resolve
 from contact_prefs.plain import METHOD_VALUES, METHODS, spec_from_plain, spec_to_plain
 from contact_prefs.privacy import shown
 from contact_prefs.rules import check_undoable
+from contact_prefs.schedule_entries import cancellation_entry, schedule_entry
+from contact_prefs.schedules import (
+    Schedule,
+    ScheduleError,
+    UnknownScheduleError,
+    cancelled_schedule,
+    check_end,
+    check_start,
+    ended_schedule,
+    started_schedule,
+)
 from contact_prefs.store import ClosesOnExit, checked_limit
-from contact_prefs.writes import check_commit, undo_writes
+from contact_prefs.writes import check_commit, revert_writes, undo_writes
 
-from . import ledger_rows, ledgers
+from . import ledger_rows, ledgers, schedule_rows
 from .history import WriteRow, counts_from_plain, counts_plain, updates_from_rows, write_rows
 from .loading import points_load
 from .schema import prepare, use_schema
@@ -110,7 +122,8 @@ class PostgresStore(ClosesOnExit):
     def history(self) -> tuple[BatchRecord, ...]:
         with self._transaction(READ) as cursor:
             batches = cursor.execute(
-                "SELECT batch_id, actor, at, spec, undone_by, undoes FROM batches ORDER BY version DESC"
+                "SELECT batch_id, actor, at, spec, undone_by, undoes, schedule_id, left_alone FROM batches "
+                "ORDER BY version DESC"
             ).fetchall()
             points: dict[str, list[Any]] = {}
             for batch_id, *row in cursor.execute(
@@ -119,7 +132,7 @@ class PostgresStore(ClosesOnExit):
             ).fetchall():
                 points.setdefault(batch_id, []).append(row)
         records = []
-        for batch_id, actor, at, spec, undone_by, undoes in batches:
+        for batch_id, actor, at, spec, undone_by, undoes, schedule_id, left_alone in batches:
             updates = updates_from_rows(points.get(batch_id, ()))
             records.append(
                 BatchRecord(
@@ -131,6 +144,8 @@ class PostgresStore(ClosesOnExit):
                     changes=tuple(change for update in updates for change in update.changes),
                     undone_by=undone_by,
                     undoes=undoes,
+                    schedule_id=schedule_id,
+                    left_alone=schedule_rows.left_alone_from_plain(left_alone),
                 )
             )
         return tuple(records)
@@ -139,12 +154,12 @@ class PostgresStore(ClosesOnExit):
         """The newest ``limit`` entries of the history, newest first: their ``batches`` rows alone."""
         with self._transaction(READ) as cursor:
             rows = cursor.execute(
-                "SELECT batch_id, actor, at, spec, counts, undone_by, undoes FROM batches "
+                "SELECT batch_id, actor, at, spec, counts, undone_by, undoes, schedule_id, left_alone FROM batches "
                 "ORDER BY version DESC LIMIT %s",
                 [checked_limit(limit)],  # LIMIT NULL is no limit
             ).fetchall()
         summaries = []
-        for batch_id, actor, at, spec, plain_counts, undone_by, undoes in rows:
+        for batch_id, actor, at, spec, plain_counts, undone_by, undoes, schedule_id, left_alone in rows:
             counts = counts_from_plain(plain_counts)
             summaries.append(
                 BatchSummary(
@@ -156,6 +171,8 @@ class PostgresStore(ClosesOnExit):
                     applied=sum(counts.values()),
                     undone_by=undone_by,
                     undoes=undoes,
+                    schedule_id=schedule_id,
+                    left_alone=schedule_rows.left_alone_from_plain(left_alone),
                 )
             )
         return tuple(summaries)
@@ -202,16 +219,33 @@ class PostgresStore(ClosesOnExit):
             bump_version(cursor)
         return consent.report
 
-    def commit(self, changeset: ChangeSet, *, actor: str) -> Receipt:
-        """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides."""
+    def commit(self, changeset: ChangeSet, *, actor: str, schedule_id: str | None = None) -> Receipt:
+        """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides; with
+        ``schedule_id``, only as :func:`~contact_prefs.schedules.check_start` allows, in the same transaction."""
         rows = write_rows(changeset.updates, lambda update: Source.BATCH)
         with self._transaction(WRITE) as cursor:
+            schedule = None
+            if schedule_id is not None:  # its row locked first: two daily jobs at once start it once
+                schedule = self._schedule(cursor, schedule_id)
+                check_start(schedule)
             # Every point as planned is the usual case, and check_commit lets such updates through as they are.
             if not compare_and_set(cursor, rows):
                 writes = check_commit(changeset.updates, points_now(cursor))
                 self._write(cursor, write_rows(writes, lambda update: Source.BATCH), again=True)
-            batch_id, at = self._record(cursor, changeset, actor, recorded=bool(rows), undoes=None)
-        return Receipt(batch_id=batch_id, actor=actor, at=at, counts=changeset.counts(), applied=len(changeset))
+            batch_id, at = self._record(
+                cursor, changeset, actor, recorded=bool(rows), undoes=None, schedule_id=schedule_id
+            )
+            if schedule is not None:
+                started = started_schedule(schedule, batch_id=batch_id)
+                cursor.execute(schedule_rows.UPDATE_SCHEDULE, schedule_rows.update_row(started))
+        return Receipt(
+            batch_id=batch_id,
+            actor=actor,
+            at=at,
+            counts=changeset.counts(),
+            applied=len(changeset),
+            schedule_id=schedule_id,
+        )
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         """Write back what :func:`~contact_prefs.writes.undo_writes` decides for the points ``batch_id`` wrote."""
@@ -240,6 +274,82 @@ class PostgresStore(ClosesOnExit):
         return Receipt(
             batch_id=undo_id, actor=actor, at=at, counts=restored.counts(), applied=len(restored), undoes=batch_id
         )
+
+    def revert(self, batch_id: str, *, actor: str, schedule_id: str) -> Receipt:
+        """Write back what :func:`~contact_prefs.writes.revert_writes` decides for the points ``batch_id`` wrote,
+        ending schedule ``schedule_id`` as :func:`~contact_prefs.schedules.ended_schedule` decides."""
+        with self._transaction(WRITE) as cursor:
+            schedule = self._schedule(cursor, schedule_id)
+            check_end(schedule, batch_id)
+            original = cursor.execute(
+                "SELECT spec, undone_by, undoes FROM batches WHERE batch_id = %s FOR UPDATE", [batch_id]
+            ).fetchone()
+            if original is None:
+                raise UnknownBatchError(f"no batch {batch_id!r} in the history of the store at {self.url}")
+            spec, undone_by, undoes = spec_from_plain(original[0]), original[1], original[2]
+            check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
+            done = updates_from_rows(
+                cursor.execute(
+                    "SELECT owner_id, method, source_before, enabled_before, enabled_after, affects "
+                    "FROM batch_points WHERE batch_id = %s ORDER BY position",
+                    [batch_id],
+                )
+            )
+            writes, left_alone = revert_writes(
+                done, read_points(cursor, [u.owner_id for u in done], [u.method.value for u in done])
+            )
+            restored = ChangeSet(spec=spec, basis="", updates=[write.update for write in writes])
+            sources = {write.update.key: write.source for write in writes}
+            rows = write_rows(restored.updates, lambda update: sources[update.key])
+            self._write(cursor, rows)
+            revert_id, at = self._record(
+                cursor,
+                restored,
+                actor,
+                recorded=bool(rows),
+                undoes=batch_id,
+                schedule_id=schedule_id,
+                left_alone=left_alone,
+            )
+            cursor.execute("UPDATE batches SET undone_by = %s WHERE batch_id = %s", [revert_id, batch_id])
+            ended = ended_schedule(schedule, reverted=batch_id, batch_id=revert_id, left_alone=left_alone)
+            cursor.execute(schedule_rows.UPDATE_SCHEDULE, schedule_rows.update_row(ended))
+        return Receipt(
+            batch_id=revert_id,
+            actor=actor,
+            at=at,
+            counts=restored.counts(),
+            applied=len(restored),
+            undoes=batch_id,
+            schedule_id=schedule_id,
+            left_alone=left_alone,
+        )
+
+    # -- schedules ------------------------------------------------------------
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        """Record a new schedule, and its chain link, in one transaction."""
+        with self._transaction(WRITE) as cursor:
+            cursor.execute(schedule_rows.INSERT_SCHEDULE, schedule_rows.schedule_row(schedule))
+            if cursor.rowcount != 1:
+                raise ScheduleError(f"a schedule with the id {shown(schedule.schedule_id)} exists already")
+            schedule_rows.append_schedule_links(cursor, [schedule_entry(schedule)])
+            bump_version(cursor)
+
+    def schedules(self) -> tuple[Schedule, ...]:
+        with self._transaction(READ) as cursor:
+            rows = cursor.execute(f"SELECT {schedule_rows.SCHEDULE_COLUMNS} FROM schedules ORDER BY seq").fetchall()
+        return tuple(map(schedule_rows.schedule_from_row, rows))
+
+    def cancel_schedule(self, schedule_id: str, *, actor: str, at: datetime.datetime) -> Schedule:
+        """Record the cancellation as :func:`~contact_prefs.schedules.cancelled_schedule` decides, with its
+        chain link, in one transaction."""
+        with self._transaction(WRITE) as cursor:
+            cancelled = cancelled_schedule(self._schedule(cursor, schedule_id), actor=actor, at=at)
+            cursor.execute(schedule_rows.UPDATE_SCHEDULE, schedule_rows.update_row(cancelled))
+            schedule_rows.append_schedule_links(cursor, [cancellation_entry(cancelled)])
+            bump_version(cursor)
+        return cancelled
 
     # -- consent --------------------------------------------------------------
 
@@ -339,15 +449,30 @@ class PostgresStore(ClosesOnExit):
         if not compare_and_set(cursor, rows, again=again):
             raise StoreError(f"contact points in the store at {self.url} changed under its locks; nothing was written")
 
+    def _schedule(self, cursor: Cursor, schedule_id: str) -> Schedule:
+        """The schedule ``schedule_id`` as stored now, its row locked for this transaction."""
+        schedule = schedule_rows.locked_schedule(cursor, schedule_id)
+        if schedule is None:
+            raise UnknownScheduleError(f"no schedule {shown(schedule_id)} in the store at {self.url}")
+        return schedule
+
     def _record(
-        self, cursor: Cursor, written: ChangeSet, actor: str, *, recorded: bool, undoes: str | None
+        self,
+        cursor: Cursor,
+        written: ChangeSet,
+        actor: str,
+        *,
+        recorded: bool,
+        undoes: str | None,
+        schedule_id: str | None = None,
+        left_alone: Mapping[Reason, int] | None = None,
     ) -> tuple[str, datetime.datetime]:
         """Add the batch just written to the history; its id and time."""
         batch_id = uuid.uuid4().hex
         version, at = bump_version(cursor)
         cursor.execute(
-            "INSERT INTO batches (batch_id, version, actor, at, spec, counts, undoes) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            "INSERT INTO batches (batch_id, version, actor, at, spec, counts, undoes, schedule_id, left_alone) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 batch_id,
                 version,
@@ -356,6 +481,8 @@ class PostgresStore(ClosesOnExit):
                 Jsonb(spec_to_plain(written.spec)),
                 Jsonb(counts_plain(written.counts())),
                 undoes,
+                schedule_id,
+                Jsonb(schedule_rows.left_alone_plain(left_alone or {})),
             ],
         )
         if recorded:
