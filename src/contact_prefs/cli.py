@@ -315,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_info_command(commands, store, output)
     add_consent_commands(commands, store, output)
-    add_schedule_commands(commands, store, output)
+    add_schedule_commands(commands, store)
     return parser
 
 

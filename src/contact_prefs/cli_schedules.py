@@ -42,9 +42,7 @@ _schedule_id = one_line(
 )
 
 
-def add_schedule_commands(
-    commands: argparse._SubParsersAction[Any], store: argparse.ArgumentParser, output: argparse.ArgumentParser
-) -> None:
+def add_schedule_commands(commands: argparse._SubParsersAction[Any], store: argparse.ArgumentParser) -> None:
     """Add ``schedule``, ``schedules``, ``unschedule`` and ``run-due`` to the command line's ``commands``."""
     brief = argparse.ArgumentParser(add_help=False)
     brief.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
@@ -62,7 +60,7 @@ def add_schedule_commands(
         "schedule",
         _schedule,
         "store a batch to apply on a day and, with --ends-on, to revert on a later one (run-due runs them)",
-        output,
+        brief,
         details,
     )
     _batch_options(made)
@@ -129,14 +127,11 @@ def _schedule(args: argparse.Namespace) -> int:
                 data["plan"] = _planned(preview).data(details=args.details)
                 print(to_json(data))
             else:
-                if args.format == "csv":
-                    _print(_planned(preview), args)
-                else:
-                    print(f"The batch as it would be applied today, {today.isoformat()}:")
-                    print()
-                    _print(_planned(preview), args)
-                    print()
-                    print(scheduled_text(made))
+                print(f"The batch as it would be applied today, {today.isoformat()}:")
+                print()
+                _print(_planned(preview), args)
+                print()
+                print(scheduled_text(made))
             _finished(point)
     return EXIT_DONE
 
