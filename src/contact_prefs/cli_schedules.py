@@ -34,7 +34,7 @@ from .formats.schedules import left_alone_text, ran_data, ran_text, schedule_dat
 from .interrupts import HeldStore, commit_point
 from .planning import plan
 from .privacy import shown
-from .scheduling import find_schedule, run_due, schedule, unschedule
+from .scheduling import run_due, schedule, unschedule
 
 _schedule_id = one_line(
     "an empty schedule id: give the id (contact-prefs schedules lists them)",
@@ -149,9 +149,8 @@ def _schedules(args: argparse.Namespace) -> int:
 def _unschedule(args: argparse.Namespace) -> int:
     with _open(args) as opened, commit_point() as point:
         store = HeldStore(opened, point)
-        found = find_schedule(store, args.schedule_id)
         cancelled, receipt = unschedule(
-            store, found.schedule_id, actor=args.actor, at=datetime.datetime.now(datetime.UTC), revert=args.revert
+            store, args.schedule_id, actor=args.actor, at=datetime.datetime.now(datetime.UTC), revert=args.revert
         )
         if args.format == "json":
             data = schedule_data(cancelled)
