@@ -259,6 +259,8 @@ def test_a_batch_entry_is_canonical_json_of_what_the_batch_wrote() -> None:
         "counts": {"cell_phone/attendance": 2},
         "undoes": None,
         "approval": {"proposal_id": "p-1", "proposer": "alice", "approver": "bob"},
+        "schedule": None,
+        "left_alone": {},
         "changes": sha256("contact-prefs batch changes 1\n" + lines),
     }
     assert entry.digest == sha256(entry.body)

@@ -56,6 +56,8 @@ class EntryKind(_Vocabulary):
     APPROVAL = "approval"
     WITHDRAWAL = "withdrawal"
     APPLICATION = "application"
+    SCHEDULE = "schedule"
+    CANCELLATION = "cancellation"
 
 
 @attrs.frozen
@@ -131,11 +133,14 @@ def batch_entry(
     updates: Iterable[PointUpdate],
     undoes: str | None = None,
     approval: Approval | None = None,
+    schedule_id: str | None = None,
+    left_alone: Mapping[Reason, int] | None = None,
 ) -> Entry:
     """A commit's or undo's entry, from what it wrote (``updates``, in the order written).
 
     The body names the batch, who, when, the spec, the results table, what it
-    undoes, who proposed and approved it, and a digest of every point it wrote
+    undoes, who proposed and approved it, the schedule it ran or reverted and
+    what a revert left alone, and a digest of every point it wrote
     (as :mod:`contact_prefs.digest` hashes a change set, without the consent
     it was planned under, which the history does not keep).
     """
@@ -147,6 +152,8 @@ def batch_entry(
         "counts": _counts(counts),
         "undoes": undoes,
         "approval": None if approval is None else attrs.asdict(approval),
+        "schedule": schedule_id,
+        "left_alone": {reason.value: n for reason, n in (left_alone or {}).items() if n},
         "changes": updates_digest(updates, with_consent=False, header=_CHANGES_HEADER),
     }
     return Entry(EntryKind.BATCH, batch_id, _canonical(body))
@@ -163,6 +170,8 @@ def batch_entry_of(record: Any) -> Entry:
         updates=group_by_point(record.changes),
         undoes=record.undoes,
         approval=record.approval,
+        schedule_id=record.schedule_id,
+        left_alone=record.left_alone,
     )
 
 
@@ -246,13 +255,18 @@ def entries_of(
     consent_events: Iterable[ConsentEvent],
     policy_changes: Iterable[PolicyChange],
     proposals: Iterable[Proposal],
+    schedules: Iterable[Any] = (),
 ) -> list[Entry]:
     """The entries a store holds now, each kind in the store's own order (history oldest first)."""
+    from .schedule_entries import schedule_entries  # they build on this module
+
     entries = [batch_entry_of(record) for record in history]
     entries.extend(consent_entry(event, n) for n, event in enumerate(consent_events, 1))
     entries.extend(policy_entry(change, n) for n, change in enumerate(policy_changes, 1))
     for proposal in proposals:
         entries.extend(proposal_entries(proposal))
+    for schedule in schedules:
+        entries.extend(schedule_entries(schedule))
     return entries
 
 

@@ -3,12 +3,14 @@
 The shell around the library: options and files become a :class:`BatchSpec`
 and store calls; results and errors become text, JSON or CSV and an exit
 code: 0 done, 1 a conflict that retries could not resolve (nothing was
-applied), for ``consent inbox`` a message overdue for review, or for
-``restore`` and ``copy`` a target that does not read back as written, 2 bad usage
-or bad input, 130 interrupted before anything was written.  ``docs/cli.md``
-is the reference; the ``consent`` commands are in :mod:`contact_prefs.cli_consent`,
-``info`` in :mod:`contact_prefs.cli_info`, ``backup``, ``restore`` and ``copy`` in
-:mod:`contact_prefs.cli_backup`.
+applied), for ``consent inbox`` a message overdue for review, for ``verify`` a history
+that does not verify, for ``restore`` and ``copy`` a target that does not read back as
+written, or for ``run-due`` a due step that failed; 2 bad usage or bad input, 130
+interrupted before anything was written.  ``docs/cli.md`` is the reference; the
+``consent`` commands are in :mod:`contact_prefs.cli_consent`, ``info`` in
+:mod:`contact_prefs.cli_info`, ``backup``, ``restore`` and ``copy`` in
+:mod:`contact_prefs.cli_backup`, the approval commands and ``verify`` in
+:mod:`contact_prefs.cli_governance`, the schedules in :mod:`contact_prefs.cli_schedules`.
 
 Nothing it prints holds a store's password (URLs go through
 :func:`~contact_prefs.privacy.redact_url`) or repeats a value that looks like
@@ -358,11 +360,13 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_consent import add_consent_commands  # here, not at the top: they build on this module
     from .cli_governance import add_governance_commands
     from .cli_info import add_info_command
+    from .cli_schedules import add_schedule_commands
 
     add_info_command(commands, store, output)
     add_backup_commands(commands, store)
     add_consent_commands(commands, store, output)
     add_governance_commands(commands, store, summary, details)
+    add_schedule_commands(commands, store)
     return parser
 
 

@@ -91,6 +91,7 @@ def verify_history(store: Store, *, expect_head: str | None = None) -> ChainRepo
                 consent_events=store.consent_events(),
                 policy_changes=store.policy_changes(),
                 proposals=store.proposals(),
+                schedules=store.schedules(),
             )
             moved = store.chain() != links
         except (ValueError, TypeError) as error:

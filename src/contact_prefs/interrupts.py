@@ -1,6 +1,7 @@
 """Ctrl-C and the commit point: an interrupt either stops a command before it writes, or lets it finish.
 
-A command that writes (``apply``, ``undo``, ``import``, ``demo``, ``restore``, ``copy``) passes its
+A command that writes (``apply``, ``undo``, ``import``, ``demo``, ``restore``, ``copy``, ``schedule``,
+``run-due``...) passes its
 commit point when its first write to the store begins.  Before that, Ctrl-C
 stops it at once and nothing is written.  From then on, Ctrl-C is only
 recorded: the write completes, the command prints its result (the receipt of
@@ -31,9 +32,10 @@ from .contents import StoreContents
 from .enums import Method
 from .ledger import LoadReport, PolicyChange
 from .proposals import Proposal
+from .schedules import Schedule
 from .snapshot import Snapshot
 from .spec import BatchSpec
-from .store import BatchRecord, BatchSummary, ClosesOnExit, Receipt, Store
+from .store import BatchRecord, BatchSummary, ClosesOnExit, Receipt, Store, commit_options
 
 T = TypeVar("T")
 
@@ -115,10 +117,23 @@ class HeldStore(ClosesOnExit):
             lambda: self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor)
         )
 
-    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
-        if proposal_id is None:
-            return self._write(lambda: self.inner.commit(changeset, actor=actor))
-        return self._write(lambda: self.inner.commit(changeset, actor=actor, proposal_id=proposal_id))
+    def commit(
+        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+    ) -> Receipt:
+        options = commit_options(proposal_id=proposal_id, schedule_id=schedule_id)
+        return self._write(lambda: self.inner.commit(changeset, actor=actor, **options))
+
+    def revert(self, batch_id: str, *, actor: str, schedule_id: str) -> Receipt:
+        return self._write(lambda: self.inner.revert(batch_id, actor=actor, schedule_id=schedule_id))
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        self._write(lambda: self.inner.save_schedule(schedule))
+
+    def cancel_schedule(self, schedule_id: str, *, actor: str, at: datetime.datetime) -> Schedule:
+        return self._write(lambda: self.inner.cancel_schedule(schedule_id, actor=actor, at=at))
+
+    def schedules(self) -> tuple[Schedule, ...]:
+        return self.inner.schedules()
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         return self._write(lambda: self.inner.undo(batch_id, actor=actor))

@@ -16,14 +16,15 @@ from .consent import ConsentEvent, ConsentPolicy, Review
 from .contents import StoreContents
 from .errors import ContactPrefsError, NotAuthorizedError, StoreError, UnknownBatchError, UnknownStoreError
 from .hookspecs import StoreFactory, hookimpl
-from .identifiers import check_actor, id_problem
+from .identifiers import check_actor, check_id, id_problem
 from .ledger import LoadReport, PolicyChange
 from .privacy import redact_url, scrub, shown, url_secrets
 from .proposals import Proposal
 from .rights import Action, Governance, action_of
+from .schedules import Schedule
 from .snapshot import Snapshot
 from .spec import BatchSpec
-from .store import BatchRecord, Receipt, Store
+from .store import BatchRecord, Receipt, Store, commit_options
 
 
 @attrs.define
@@ -164,13 +165,33 @@ class ObservedStore:
     def snapshot(self, spec: BatchSpec) -> Snapshot:
         return self.inner.snapshot(spec)
 
-    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
-        context: dict[str, object] = {"spec": changeset.spec, "change_set": changeset}
-        if proposal_id is None:  # stores written before proposals take no proposal_id
-            self._authorize(actor, Action.APPLY, context)
-            return self._announce(self.inner.commit(changeset, actor=actor))
-        self._authorize(actor, Action.APPLY, {**context, "proposal_id": proposal_id})
-        return self._announce(self.inner.commit(changeset, actor=actor, proposal_id=proposal_id))
+    def commit(
+        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+    ) -> Receipt:
+        options = commit_options(proposal_id=proposal_id, schedule_id=schedule_id)
+        self._authorize(actor, Action.APPLY, {"spec": changeset.spec, "change_set": changeset, **options})
+        return self._announce(self.inner.commit(changeset, actor=actor, **options))
+
+    def revert(self, batch_id: str, *, actor: str, schedule_id: str) -> Receipt:
+        # A schedule's end is the second half of the apply that scheduled it.
+        self._authorize(actor, Action.APPLY, {"batch_id": batch_id, "schedule_id": schedule_id})
+        problem = id_problem(batch_id)
+        if problem:  # no batch has such an id: say so before a backend tries to look it up
+            raise UnknownBatchError(f"no batch has the id {shown(batch_id)}, which {problem}")
+        return self._announce(self.inner.revert(batch_id, actor=actor, schedule_id=schedule_id))
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        # Scheduling is an apply, on the days it names.
+        self._authorize(schedule.actor, Action.APPLY, {"spec": schedule.spec, "schedule_id": schedule.schedule_id})
+        self.inner.save_schedule(schedule)
+
+    def schedules(self) -> tuple[Schedule, ...]:
+        return self.inner.schedules()
+
+    def cancel_schedule(self, schedule_id: str, *, actor: str, at: datetime.datetime) -> Schedule:
+        self._authorize(actor, Action.APPLY, {"schedule_id": schedule_id})
+        check_id(schedule_id, "the schedule id")
+        return self.inner.cancel_schedule(schedule_id, actor=actor, at=at)
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         self._authorize(actor, Action.UNDO, {"batch_id": batch_id})

@@ -15,6 +15,7 @@ from .consent import ConsentEvent, ConsentPolicy, Review
 from .enums import Method, Reason
 from .ledger import LoadReport, PolicyChange
 from .proposals import Approval, Proposal
+from .schedules import Schedule, left_alone_counts
 from .snapshot import Snapshot
 from .spec import BatchSpec
 
@@ -28,7 +29,9 @@ Counts = Mapping[tuple[Method, Reason], int]
 class Receipt:
     """What a commit or an undo did.  ``counts`` has the shape of ``ChangeSet.counts()``.
 
-    ``undoes`` is the batch id an undo reverted, ``None`` for a commit.
+    ``undoes`` is the batch id an undo reverted, ``None`` for a commit;
+    ``schedule_id`` the schedule a batch applied or reverted, and ``left_alone``
+    what a revert left alone, by reason (see :class:`BatchRecord`).
     """
 
     batch_id: str
@@ -37,6 +40,8 @@ class Receipt:
     counts: Counts = attrs.field(hash=False)
     applied: int
     undoes: str | None = None
+    schedule_id: str | None = None
+    left_alone: dict[Reason, int] = attrs.field(factory=dict, converter=left_alone_counts, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -46,7 +51,10 @@ class BatchRecord:
     ``changes`` are the changes as planned (an undo's are those it wrote: the
     inverse, within consent, see :func:`~contact_prefs.rules.restore_within_consent`);
     ``undone_by`` is the id of the undo that reverted this batch, if any;
-    ``approval`` who proposed and approved it, for a batch applied through a proposal.
+    ``approval`` who proposed and approved it, for a batch applied through a proposal;
+    ``schedule_id`` the schedule it applied (on its start day) or reverted (on its end day, or when
+    cancelled with a revert); ``left_alone`` counts, by reason, the changes a revert left alone
+    because their points had changed since the batch it reverts (empty for any other batch).
     """
 
     batch_id: str
@@ -58,6 +66,8 @@ class BatchRecord:
     undone_by: str | None = None
     undoes: str | None = None
     approval: Approval | None = None
+    schedule_id: str | None = None
+    left_alone: dict[Reason, int] = attrs.field(factory=dict, converter=left_alone_counts, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -74,6 +84,8 @@ class BatchSummary:
     undone_by: str | None = None
     undoes: str | None = None
     approval: Approval | None = None
+    schedule_id: str | None = None
+    left_alone: dict[Reason, int] = attrs.field(factory=dict, converter=left_alone_counts, hash=False)
 
     @classmethod
     def of(cls, record: BatchRecord) -> BatchSummary:
@@ -88,6 +100,8 @@ class BatchSummary:
             undone_by=record.undone_by,
             undoes=record.undoes,
             approval=record.approval,
+            schedule_id=record.schedule_id,
+            left_alone=record.left_alone,
         )
 
 
@@ -97,6 +111,13 @@ def checked_limit(limit: int | None) -> int | None:
     if limit is not None and (type(limit) is not int or limit < 0):
         raise ValueError(f"a limit is a whole number of zero or more, not {limit!r}")
     return limit
+
+
+def commit_options(*, proposal_id: str | None, schedule_id: str | None) -> dict[str, str]:
+    """The options of a ``commit`` that were given, for wrappers to pass on: a store written before
+    proposals or schedules takes no ``proposal_id`` or ``schedule_id``."""
+    given = {"proposal_id": proposal_id, "schedule_id": schedule_id}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 @runtime_checkable
@@ -130,15 +151,21 @@ class Store(Protocol):
     def snapshot(self, spec: BatchSpec) -> Snapshot:
         """What ``spec`` needs: planning it gives the same change set as planning everything stored."""
 
-    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
+    def commit(
+        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+    ) -> Receipt:
         """Write every change or none, compare-and-set per point; raises ``ConflictError``.
 
         With ``proposal_id``, the batch applies that proposal: in the same transaction the store
         reads it, refuses unless :func:`contact_prefs.proposals.check_application` allows it at the
         commit's time, records the batch with :func:`~contact_prefs.proposals.approval_of` and the
         proposal as :func:`~contact_prefs.proposals.applied_proposal`; raises ``UnknownProposalError``
-        or ``ProposalError``.  Every commit appends its chain links (:mod:`contact_prefs.chain`)
-        in its transaction.
+        or ``ProposalError``.  With ``schedule_id``, the batch is the start of that schedule: in the
+        same transaction the store reads it, refuses unless :func:`contact_prefs.schedules.check_start`
+        allows it (so two daily jobs at once start it once), records the batch naming the schedule and
+        the schedule as :func:`~contact_prefs.schedules.started_schedule`; raises
+        ``UnknownScheduleError`` or ``ScheduleError``.  Every commit appends its chain links
+        (:mod:`contact_prefs.chain`) in its transaction.
         """
 
     def history(self) -> tuple[BatchRecord, ...]:
@@ -154,6 +181,30 @@ class Store(Protocol):
         Where consent has been withdrawn, reasons the batch switched off stay off
         (:func:`contact_prefs.rules.restore_within_consent`).
         """
+
+    def revert(self, batch_id: str, *, actor: str, schedule_id: str) -> Receipt:
+        """End schedule ``schedule_id`` by reverting ``batch_id``, the batch that started it: a partial undo.
+
+        In one transaction the store reads the schedule, refuses unless
+        :func:`contact_prefs.schedules.check_end` and :func:`contact_prefs.rules.check_undoable`
+        allow it, and writes what :func:`contact_prefs.writes.revert_writes` decides: every point
+        still as the batch left it goes back within consent, the others are left alone.  The revert
+        is recorded as an undo of ``batch_id`` (which it marks ``undone_by``) naming the schedule and
+        the left-alone counts, and the schedule as :func:`~contact_prefs.schedules.ended_schedule`.
+        Never a conflict.  Raises ``UnknownScheduleError``, ``UnknownBatchError`` or ``ContactPrefsError``.
+        """
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        """Record a new schedule (its id must be new, else ``ScheduleError``) and its chain link, in one
+        transaction."""
+
+    def schedules(self) -> tuple[Schedule, ...]:
+        """Every schedule, in the order they were saved, as it stands (started, reverted, cancelled)."""
+
+    def cancel_schedule(self, schedule_id: str, *, actor: str, at: datetime.datetime) -> Schedule:
+        """Record the cancellation as :func:`contact_prefs.schedules.cancelled_schedule` decides, with its
+        chain link, in one transaction; the cancelled schedule.  Nothing is reverted.  Raises
+        ``UnknownScheduleError`` or ``ScheduleError``."""
 
     def record_consent(
         self, events: Sequence[ConsentEvent] = (), *, reviews: Sequence[Review] = (), actor: str
@@ -208,7 +259,8 @@ class Store(Protocol):
 
     def chain(self) -> tuple[Link, ...]:
         """Every link of the history's chain, in order (see :mod:`contact_prefs.chain`): one per batch,
-        consent event, policy change, proposal, approval, withdrawal and application, appended in
+        consent event, policy change, proposal, approval, withdrawal, application, schedule and
+        cancellation, appended in
         the transaction that recorded it."""
 
     def contents(self) -> StoreContents:

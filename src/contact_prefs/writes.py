@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import attrs
 
 from .changes import PointUpdate
-from .enums import Source
+from .enums import Reason, Source
 from .errors import ConflictError
 from .reasons import ReasonSet, revoked_set
 from .records import ContactPoint
@@ -34,6 +34,7 @@ __all__ = [
     "check_commit",
     "conflicts_at_commit",
     "conflicts_at_undo",
+    "revert_writes",
     "undo_writes",
 ]
 
@@ -123,3 +124,28 @@ def undo_writes(done: Sequence[PointUpdate], now: Sequence[StoredPoint | None]) 
         if undo is not None:
             writes.append(PointWrite(attrs.evolve(undo, revoked_before=point.revoked), update.source_before))
     return tuple(writes)
+
+
+def revert_writes(
+    done: Sequence[PointUpdate], now: Sequence[StoredPoint | None]
+) -> tuple[tuple[PointWrite, ...], dict[Reason, int]]:
+    """What reverting a batch writes (a scheduled batch, on its end day), and what it leaves alone.
+
+    A partial undo: every point still as the batch left it gets back its
+    reasons and source from before the batch, within consent, as
+    :func:`undo_writes` gives them; a point that :func:`conflicts_at_undo` (a
+    parent or another batch changed it since, or it is gone) is left alone
+    instead of refusing the whole revert, and each reason the batch switched
+    there is counted.  The counts hold only reasons left alone, in ``Reason`` order.
+    """
+    writes: list[PointWrite] = []
+    left_alone = dict.fromkeys(Reason, 0)
+    for update, point in zip(done, now, strict=True):
+        if point is None or conflicts_at_undo(update, point):
+            for change in update.changes:
+                left_alone[change.reason] += 1
+            continue
+        undo = restore_within_consent(update, revoked=point.revoked)
+        if undo is not None:
+            writes.append(PointWrite(attrs.evolve(undo, revoked_before=point.revoked), update.source_before))
+    return tuple(writes), {reason: n for reason, n in left_alone.items() if n}

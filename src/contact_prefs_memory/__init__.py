@@ -27,6 +27,7 @@ from contact_prefs import (
     ContactPoint,
     Method,
     PointUpdate,
+    Reason,
     Receipt,
     Snapshot,
     Source,
@@ -73,9 +74,20 @@ from contact_prefs.proposals import (
     withdraw_proposal,
 )
 from contact_prefs.rules import check_undoable
+from contact_prefs.schedule_entries import cancellation_entry, schedule_entry
+from contact_prefs.schedules import (
+    Schedule,
+    ScheduleError,
+    UnknownScheduleError,
+    cancelled_schedule,
+    check_end,
+    check_start,
+    ended_schedule,
+    started_schedule,
+)
 from contact_prefs.snapshot import RECORD_FIELDS
 from contact_prefs.store import ClosesOnExit, checked_limit
-from contact_prefs.writes import StoredPoint, check_commit, undo_writes
+from contact_prefs.writes import StoredPoint, check_commit, revert_writes, undo_writes
 
 __all__ = ["MemoryStore"]
 
@@ -101,6 +113,7 @@ class MemoryStore(ClosesOnExit):
     _policy: ConsentPolicy = attrs.field(factory=ConsentPolicy, repr=False)
     _policy_changes: list[PolicyChange] = attrs.field(factory=list, repr=False)
     _proposals: dict[str, Proposal] = attrs.field(factory=dict, repr=False)  # in the order proposed
+    _schedules: dict[str, Schedule] = attrs.field(factory=dict, repr=False)  # in the order saved
     _chain: list[Link] = attrs.field(factory=list, repr=False)
     _writes: int = 0
     _closed: bool = False
@@ -167,24 +180,35 @@ class MemoryStore(ClosesOnExit):
         """Everything stored: the reference store does not narrow to the spec."""
         return self.dump()
 
-    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
+    def commit(
+        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+    ) -> Receipt:
         """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides; with
-        ``proposal_id``, only as :func:`~contact_prefs.proposals.check_application` allows."""
+        ``proposal_id``, only as :func:`~contact_prefs.proposals.check_application` allows; with
+        ``schedule_id``, only as :func:`~contact_prefs.schedules.check_start` allows."""
         with self._locked():
             at = _now()
             proposal = None
             if proposal_id is not None:
                 proposal = self._proposal(proposal_id)
                 check_application(proposal, changeset, at=at)
+            schedule = None
+            if schedule_id is not None:
+                schedule = self._schedule(schedule_id)
+                check_start(schedule)
             writes = check_commit(changeset.updates, self._now(changeset.updates))
             for update in writes:
                 self._write(update, source=Source.BATCH)
             approval = None if proposal is None else approval_of(proposal)
-            record = self._record(changeset.spec, changeset.changes, actor=actor, at=at, approval=approval)
+            record = self._record(
+                changeset.spec, changeset.changes, actor=actor, at=at, approval=approval, schedule_id=schedule_id
+            )
             if proposal is not None:
                 applied = applied_proposal(proposal, batch_id=record.batch_id, actor=actor, at=at)
                 self._proposals[applied.proposal_id] = applied
                 self._link([application_entry(applied)])
+            if schedule is not None:
+                self._schedules[schedule.schedule_id] = started_schedule(schedule, batch_id=record.batch_id)
             return self._receipt(record)
 
     def history(self) -> tuple[BatchRecord, ...]:
@@ -211,6 +235,50 @@ class MemoryStore(ClosesOnExit):
             record = self._record(original.spec, changes, actor=actor, undoes=batch_id)
             self._history[index] = attrs.evolve(original, undone_by=record.batch_id)
             return self._receipt(record)
+
+    def revert(self, batch_id: str, *, actor: str, schedule_id: str) -> Receipt:
+        """Write back what :func:`~contact_prefs.writes.revert_writes` decides for the points ``batch_id``
+        wrote, ending schedule ``schedule_id`` as :func:`~contact_prefs.schedules.ended_schedule` decides."""
+        with self._locked():
+            schedule = self._schedule(schedule_id)
+            check_end(schedule, batch_id)
+            index, original = self._find(batch_id)
+            check_undoable(batch_id, undoes=original.undoes, undone_by=original.undone_by)
+            done = ChangeSet(spec=original.spec, basis="", changes=original.changes).updates
+            writes, left_alone = revert_writes(done, self._now(done))
+            for write in writes:
+                self._write(write.update, source=write.source)
+            changes = tuple(change for write in writes for change in write.update.changes)
+            record = self._record(
+                original.spec, changes, actor=actor, undoes=batch_id, schedule_id=schedule_id, left_alone=left_alone
+            )
+            self._history[index] = attrs.evolve(original, undone_by=record.batch_id)
+            self._schedules[schedule_id] = ended_schedule(
+                schedule, reverted=batch_id, batch_id=record.batch_id, left_alone=left_alone
+            )
+            return self._receipt(record)
+
+    # --- schedules ----------------------------------------------------------------
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        with self._locked():
+            if schedule.schedule_id in self._schedules:
+                raise ScheduleError(f"a schedule with the id {shown(schedule.schedule_id)} exists already")
+            self._schedules[schedule.schedule_id] = schedule
+            self._link([schedule_entry(schedule)])
+            self._writes += 1
+
+    def schedules(self) -> tuple[Schedule, ...]:
+        with self._locked():
+            return tuple(self._schedules.values())
+
+    def cancel_schedule(self, schedule_id: str, *, actor: str, at: datetime.datetime) -> Schedule:
+        with self._locked():
+            cancelled = cancelled_schedule(self._schedule(schedule_id), actor=actor, at=at)
+            self._schedules[schedule_id] = cancelled
+            self._link([cancellation_entry(cancelled)])
+            self._writes += 1
+            return cancelled
 
     # --- consent ----------------------------------------------------------------
 
@@ -390,6 +458,8 @@ class MemoryStore(ClosesOnExit):
         at: datetime.datetime | None = None,
         undoes: str | None = None,
         approval: Approval | None = None,
+        schedule_id: str | None = None,
+        left_alone: dict[Reason, int] | None = None,
     ) -> BatchRecord:
         record = BatchRecord(
             batch_id=uuid.uuid4().hex,
@@ -400,6 +470,8 @@ class MemoryStore(ClosesOnExit):
             changes=changes,
             undoes=undoes,
             approval=approval,
+            schedule_id=schedule_id,
+            left_alone=left_alone or {},
         )
         self._history.append(record)
         self._link(
@@ -413,6 +485,8 @@ class MemoryStore(ClosesOnExit):
                     updates=ChangeSet(spec=spec, basis="", changes=changes).updates,
                     undoes=undoes,
                     approval=approval,
+                    schedule_id=schedule_id,
+                    left_alone=left_alone,
                 )
             ]
         )
@@ -428,6 +502,11 @@ class MemoryStore(ClosesOnExit):
         """Append the chain links of ``entries``: under the lock, so every write joins one chain."""
         self._chain.extend(chain_after(self._chain[-1] if self._chain else None, entries))
 
+    def _schedule(self, schedule_id: str) -> Schedule:
+        if schedule_id not in self._schedules:
+            raise UnknownScheduleError(f"no schedule {shown(schedule_id)} in this store")
+        return self._schedules[schedule_id]
+
     def _proposal(self, proposal_id: str) -> Proposal:
         if proposal_id not in self._proposals:
             raise UnknownProposalError(f"no proposal {shown(proposal_id)} in this store")
@@ -442,6 +521,8 @@ class MemoryStore(ClosesOnExit):
             counts=dict(record.counts),
             applied=len(record.changes),
             undoes=record.undoes,
+            schedule_id=record.schedule_id,
+            left_alone=record.left_alone,
         )
 
     def _find(self, batch_id: str) -> tuple[int, BatchRecord]:

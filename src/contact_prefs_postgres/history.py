@@ -26,7 +26,9 @@ REASONS = {reason.value: reason for reason in Reason}
 PointRow = tuple[str, str, str, int, int, list[str]]
 """A recorded point: owner_id, method, source_before, enabled_before, enabled_after, affects."""
 
-BATCH_COLUMNS = "batch_id, actor, at, spec, counts, undone_by, undoes, proposal_id, proposer, approver"
+BATCH_COLUMNS = (
+    "batch_id, actor, at, spec, counts, undone_by, undoes, proposal_id, proposer, approver, schedule_id, left_alone"
+)
 POINT_COLUMNS = "owner_id, method, source_before, enabled_before, enabled_after, affects"
 
 
@@ -83,13 +85,18 @@ def approval_from(proposal_id: str | None, proposer: str | None, approver: str |
     return Approval(proposal_id=proposal_id, proposer=proposer or "", approver=approver or "")
 
 
+def left_alone_from_plain(plain: Iterable[list[Any]]) -> dict[Reason, int]:
+    """What a revert left alone, from its ``left_alone`` column (``[[reason, n], ...]``)."""
+    return {REASONS[reason]: n for reason, n in plain}
+
+
 def record_from_row(row: tuple[Any, ...], points: Iterable[PointRow]) -> BatchRecord:
     """The history entry of a ``batches`` row (:data:`BATCH_COLUMNS`) and its ``batch_points`` rows, in order.
 
     The counts are the row's, as :meth:`~contact_prefs_postgres.store.PostgresStore.batches` lists
     them, not counted again from the points: what the store holds is what the chain checks.
     """
-    batch_id, actor, at, spec, counts, undone_by, undoes, proposal_id, proposer, approver = row
+    batch_id, actor, at, spec, counts, undone_by, undoes, proposal_id, proposer, approver, schedule_id, left_alone = row
     updates = updates_from_rows(points)
     return BatchRecord(
         batch_id=batch_id,
@@ -101,4 +108,6 @@ def record_from_row(row: tuple[Any, ...], points: Iterable[PointRow]) -> BatchRe
         undone_by=undone_by,
         undoes=undoes,
         approval=approval_from(proposal_id, proposer, approver),
+        schedule_id=schedule_id,
+        left_alone=left_alone_from_plain(left_alone),
     )

@@ -218,7 +218,26 @@ ALTER TABLE batches ALTER COLUMN counts DROP DEFAULT;
 # After this SQL, chain_existing_history (chain_rows) chains what the store holds: every batch by
 # its version, then every consent event by its seq, then every policy change by its seq; positions
 # of consent events and policy changes are their ordinals in that order, from 1.
+#
+# Schedules: which schedule a batch applied or reverted, what a revert left alone by reason
+# ([[reason, n], ...] in Reason order), and the schedules in the order they were saved (seq).
 VERSION_3 = """
+ALTER TABLE batches ADD COLUMN schedule_id text;
+ALTER TABLE batches ADD COLUMN left_alone jsonb NOT NULL DEFAULT '[]';
+CREATE TABLE schedules (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    schedule_id text NOT NULL UNIQUE,
+    spec jsonb NOT NULL,
+    starts_on date NOT NULL,
+    ends_on date,
+    actor text NOT NULL,
+    created_at timestamptz NOT NULL,
+    cancelled_by text,
+    cancelled_at timestamptz,
+    start_batch text REFERENCES batches (batch_id),
+    end_batch text REFERENCES batches (batch_id),
+    left_alone jsonb NOT NULL DEFAULT '[]'
+);
 CREATE TABLE proposals (
     seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,  -- the order proposed
     proposal_id text PRIMARY KEY,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,6 +19,7 @@ from contact_prefs import (
     BatchSummary,
     ChangeSet,
     Method,
+    Reason,
     Receipt,
     Snapshot,
     Source,
@@ -53,15 +54,27 @@ from contact_prefs.proposals import (
     withdraw_proposal,
 )
 from contact_prefs.rules import check_undoable
+from contact_prefs.schedule_entries import cancellation_entry, schedule_entry
+from contact_prefs.schedules import (
+    Schedule,
+    ScheduleError,
+    UnknownScheduleError,
+    cancelled_schedule,
+    check_end,
+    check_start,
+    ended_schedule,
+    started_schedule,
+)
 from contact_prefs.store import ClosesOnExit, checked_limit
-from contact_prefs.writes import check_commit, undo_writes
+from contact_prefs.writes import check_commit, revert_writes, undo_writes
 
-from . import chain_rows, ledger_rows, ledgers, proposal_rows, transfer
+from . import chain_rows, ledger_rows, ledgers, proposal_rows, schedule_rows, transfer
 from .history import (
     WriteRow,
     approval_from,
     counts_from_plain,
     counts_plain,
+    left_alone_from_plain,
     updates_from_rows,
     write_rows,
 )
@@ -138,12 +151,13 @@ class PostgresStore(ClosesOnExit):
         """The newest ``limit`` entries of the history, newest first: their ``batches`` rows alone."""
         with self._transaction(READ) as cursor:
             rows = cursor.execute(
-                "SELECT batch_id, actor, at, spec, counts, undone_by, undoes, proposal_id, proposer, approver "
+                "SELECT batch_id, actor, at, spec, counts, undone_by, undoes, proposal_id, proposer, approver, "
+                "schedule_id, left_alone "
                 "FROM batches ORDER BY version DESC LIMIT %s",
                 [checked_limit(limit)],  # LIMIT NULL is no limit
             ).fetchall()
         summaries = []
-        for batch_id, actor, at, spec, plain_counts, undone_by, undoes, *approval in rows:
+        for batch_id, actor, at, spec, plain_counts, undone_by, undoes, *approval, schedule_id, left_alone in rows:
             counts = counts_from_plain(plain_counts)
             summaries.append(
                 BatchSummary(
@@ -156,6 +170,8 @@ class PostgresStore(ClosesOnExit):
                     undone_by=undone_by,
                     undoes=undoes,
                     approval=approval_from(*approval),
+                    schedule_id=schedule_id,
+                    left_alone=left_alone_from_plain(left_alone),
                 )
             )
         return tuple(summaries)
@@ -204,30 +220,48 @@ class PostgresStore(ClosesOnExit):
             chain_rows.append(cursor, chained)
         return consent.report
 
-    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
+    def commit(
+        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+    ) -> Receipt:
         """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides; with
         ``proposal_id``, only as :func:`~contact_prefs.proposals.check_application` allows, at the
         server's time before anything is written (the proposal's row is locked first, so that
-        two applications of one proposal queue and the second finds it applied)."""
+        two applications of one proposal queue and the second finds it applied); with ``schedule_id``,
+        only as :func:`~contact_prefs.schedules.check_start` allows, in the same transaction."""
         rows = write_rows(changeset.updates, lambda update: Source.BATCH)
         with self._transaction(WRITE) as cursor:
-            proposal = None
+            proposal = schedule = None
             if proposal_id is not None:
                 proposal = proposal_rows.locked(cursor, proposal_id)
                 check_application(proposal, changeset, at=ledgers.now(cursor))
+            if schedule_id is not None:  # its row locked first: two daily jobs at once start it once
+                schedule = self._schedule(cursor, schedule_id)
+                check_start(schedule)
             # Every point as planned is the usual case, and check_commit lets such updates through as they are.
             if not compare_and_set(cursor, rows):
                 writes = check_commit(changeset.updates, points_now(cursor))
                 self._write(cursor, write_rows(writes, lambda update: Source.BATCH), again=True)
             approval = None if proposal is None else approval_of(proposal)
-            batch_id, at, entry = self._record(cursor, changeset, actor, recorded=bool(rows), approval=approval)
+            batch_id, at, entry = self._record(
+                cursor, changeset, actor, recorded=bool(rows), approval=approval, schedule_id=schedule_id
+            )
             chained = [entry]
             if proposal is not None:
                 applied = applied_proposal(proposal, batch_id=batch_id, actor=actor, at=at)
                 proposal_rows.write_state(cursor, applied)
                 chained.append(application_entry(applied))
+            if schedule is not None:
+                started = started_schedule(schedule, batch_id=batch_id)
+                cursor.execute(schedule_rows.UPDATE_SCHEDULE, schedule_rows.update_row(started))
             chain_rows.append(cursor, chained)
-        return Receipt(batch_id=batch_id, actor=actor, at=at, counts=changeset.counts(), applied=len(changeset))
+        return Receipt(
+            batch_id=batch_id,
+            actor=actor,
+            at=at,
+            counts=changeset.counts(),
+            applied=len(changeset),
+            schedule_id=schedule_id,
+        )
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         """Write back what :func:`~contact_prefs.writes.undo_writes` decides for the points ``batch_id`` wrote."""
@@ -257,6 +291,83 @@ class PostgresStore(ClosesOnExit):
         return Receipt(
             batch_id=undo_id, actor=actor, at=at, counts=restored.counts(), applied=len(restored), undoes=batch_id
         )
+
+    def revert(self, batch_id: str, *, actor: str, schedule_id: str) -> Receipt:
+        """Write back what :func:`~contact_prefs.writes.revert_writes` decides for the points ``batch_id`` wrote,
+        ending schedule ``schedule_id`` as :func:`~contact_prefs.schedules.ended_schedule` decides."""
+        with self._transaction(WRITE) as cursor:
+            schedule = self._schedule(cursor, schedule_id)
+            check_end(schedule, batch_id)
+            original = cursor.execute(
+                "SELECT spec, undone_by, undoes FROM batches WHERE batch_id = %s FOR UPDATE", [batch_id]
+            ).fetchone()
+            if original is None:
+                raise UnknownBatchError(f"no batch {batch_id!r} in the history of the store at {self.url}")
+            spec, undone_by, undoes = spec_from_plain(original[0]), original[1], original[2]
+            check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
+            done = updates_from_rows(
+                cursor.execute(
+                    "SELECT owner_id, method, source_before, enabled_before, enabled_after, affects "
+                    "FROM batch_points WHERE batch_id = %s ORDER BY position",
+                    [batch_id],
+                )
+            )
+            writes, left_alone = revert_writes(
+                done, read_points(cursor, [u.owner_id for u in done], [u.method.value for u in done])
+            )
+            restored = ChangeSet(spec=spec, basis="", updates=[write.update for write in writes])
+            sources = {write.update.key: write.source for write in writes}
+            rows = write_rows(restored.updates, lambda update: sources[update.key])
+            self._write(cursor, rows)
+            revert_id, at, entry = self._record(
+                cursor,
+                restored,
+                actor,
+                recorded=bool(rows),
+                undoes=batch_id,
+                schedule_id=schedule_id,
+                left_alone=left_alone,
+            )
+            chain_rows.append(cursor, [entry])
+            cursor.execute("UPDATE batches SET undone_by = %s WHERE batch_id = %s", [revert_id, batch_id])
+            ended = ended_schedule(schedule, reverted=batch_id, batch_id=revert_id, left_alone=left_alone)
+            cursor.execute(schedule_rows.UPDATE_SCHEDULE, schedule_rows.update_row(ended))
+        return Receipt(
+            batch_id=revert_id,
+            actor=actor,
+            at=at,
+            counts=restored.counts(),
+            applied=len(restored),
+            undoes=batch_id,
+            schedule_id=schedule_id,
+            left_alone=left_alone,
+        )
+
+    # -- schedules ------------------------------------------------------------
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        """Record a new schedule, and its chain link, in one transaction."""
+        with self._transaction(WRITE) as cursor:
+            cursor.execute(schedule_rows.INSERT_SCHEDULE, schedule_rows.schedule_row(schedule))
+            if cursor.rowcount != 1:
+                raise ScheduleError(f"a schedule with the id {shown(schedule.schedule_id)} exists already")
+            chain_rows.append(cursor, [schedule_entry(schedule)])
+            bump_version(cursor)
+
+    def schedules(self) -> tuple[Schedule, ...]:
+        with self._transaction(READ) as cursor:
+            rows = cursor.execute(f"SELECT {schedule_rows.SCHEDULE_COLUMNS} FROM schedules ORDER BY seq").fetchall()
+        return tuple(map(schedule_rows.schedule_from_row, rows))
+
+    def cancel_schedule(self, schedule_id: str, *, actor: str, at: datetime.datetime) -> Schedule:
+        """Record the cancellation as :func:`~contact_prefs.schedules.cancelled_schedule` decides, with its
+        chain link, in one transaction."""
+        with self._transaction(WRITE) as cursor:
+            cancelled = cancelled_schedule(self._schedule(cursor, schedule_id), actor=actor, at=at)
+            cursor.execute(schedule_rows.UPDATE_SCHEDULE, schedule_rows.update_row(cancelled))
+            chain_rows.append(cursor, [cancellation_entry(cancelled)])
+            bump_version(cursor)
+        return cancelled
 
     # -- consent --------------------------------------------------------------
 
@@ -442,6 +553,13 @@ class PostgresStore(ClosesOnExit):
         if not compare_and_set(cursor, rows, again=again):
             raise StoreError(f"contact points in the store at {self.url} changed under its locks; nothing was written")
 
+    def _schedule(self, cursor: Cursor, schedule_id: str) -> Schedule:
+        """The schedule ``schedule_id`` as stored now, its row locked for this transaction."""
+        schedule = schedule_rows.locked_schedule(cursor, schedule_id)
+        if schedule is None:
+            raise UnknownScheduleError(f"no schedule {shown(schedule_id)} in the store at {self.url}")
+        return schedule
+
     def _record(
         self,
         cursor: Cursor,
@@ -451,6 +569,8 @@ class PostgresStore(ClosesOnExit):
         recorded: bool,
         undoes: str | None = None,
         approval: Approval | None = None,
+        schedule_id: str | None = None,
+        left_alone: Mapping[Reason, int] | None = None,
     ) -> tuple[str, datetime.datetime, Entry]:
         """Add the batch just written to the history; its id, its time and its chain entry, made from
         what :meth:`history` reads back (the updates as written, in order; the time as stored)."""
@@ -458,8 +578,8 @@ class PostgresStore(ClosesOnExit):
         version, at = bump_version(cursor)
         named = (None, None, None) if approval is None else (approval.proposal_id, approval.proposer, approval.approver)
         cursor.execute(
-            "INSERT INTO batches (batch_id, version, actor, at, spec, counts, undoes, proposal_id, proposer, approver) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "INSERT INTO batches (batch_id, version, actor, at, spec, counts, undoes, proposal_id, proposer, approver, "
+            "schedule_id, left_alone) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 batch_id,
                 version,
@@ -469,6 +589,8 @@ class PostgresStore(ClosesOnExit):
                 Jsonb(counts_plain(written.counts())),
                 undoes,
                 *named,
+                schedule_id,
+                Jsonb(schedule_rows.left_alone_plain(left_alone or {})),
             ],
         )
         if recorded:
@@ -482,6 +604,8 @@ class PostgresStore(ClosesOnExit):
             updates=written.updates,
             undoes=undoes,
             approval=approval,
+            schedule_id=schedule_id,
+            left_alone=left_alone,
         )
         return batch_id, at, entry
 

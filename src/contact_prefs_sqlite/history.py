@@ -25,7 +25,10 @@ Counts = Mapping[tuple[Method, Reason], int]
 
 REASONS = {reason.value: reason for reason in Reason}
 
-BATCH_COLUMNS = "seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by, proposal_id, proposer, approver"
+BATCH_COLUMNS = (
+    "seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by, proposal_id, proposer, approver, "
+    "schedule_id, left_alone"
+)
 
 
 # --- specs and counts -------------------------------------------------------
@@ -62,9 +65,18 @@ def _approval(proposal_id: str | None, proposer: str | None, approver: str | Non
     return Approval(proposal_id=proposal_id, proposer=proposer, approver=approver)
 
 
+def left_alone_json(counts: Mapping[Reason, int]) -> str:
+    """What a revert left alone, as ``[[reason, n], ...]`` in ``Reason`` order."""
+    return json.dumps([[reason.value, n] for reason, n in counts.items() if n])
+
+
+def left_alone_from_json(text: str) -> dict[Reason, int]:
+    return {REASONS[reason]: n for reason, n in json.loads(text)}
+
+
 def batch_summary(row: Row) -> BatchSummary:
     """A ``batches`` row (:data:`BATCH_COLUMNS`) as an entry of a list of batches."""
-    _seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by, *approval = row
+    _seq, batch_id, actor, at, spec, counts, applied, undoes, undone_by, *approval, schedule_id, left_alone = row
     return BatchSummary(
         batch_id=batch_id,
         actor=actor,
@@ -75,12 +87,14 @@ def batch_summary(row: Row) -> BatchSummary:
         undone_by=undone_by,
         undoes=undoes,
         approval=_approval(*approval),
+        schedule_id=schedule_id,
+        left_alone=left_alone_from_json(left_alone),
     )
 
 
 def batch_record(row: Row, changes: tuple[Change, ...]) -> BatchRecord:
     """A ``batches`` row (:data:`BATCH_COLUMNS`) and its changes, as a record."""
-    _seq, batch_id, actor, at, spec, counts, _applied, undoes, undone_by, *approval = row
+    _seq, batch_id, actor, at, spec, counts, _applied, undoes, undone_by, *approval, schedule_id, left_alone = row
     return BatchRecord(
         batch_id=batch_id,
         actor=actor,
@@ -91,6 +105,8 @@ def batch_record(row: Row, changes: tuple[Change, ...]) -> BatchRecord:
         undone_by=undone_by,
         undoes=undoes,
         approval=_approval(*approval),
+        schedule_id=schedule_id,
+        left_alone=left_alone_from_json(left_alone),
     )
 
 

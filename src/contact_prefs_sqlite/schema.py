@@ -36,6 +36,9 @@ Conventions of every version:
   then every policy change (:func:`contact_prefs_sqlite.chain_rows.chain_existing_history`);
   proposals did not exist before.  Verifying checks each kind's order, not
   how kinds interleave, so a migrated chain verifies intact.
+* Schedules (version 4 too): one ``schedules`` row per schedule, and each
+  batch row names the schedule it applied or reverted (see
+  :mod:`contact_prefs_sqlite.schedule_rows`).
 """
 
 from __future__ import annotations
@@ -245,6 +248,27 @@ _VERSION_4 = (
     "ALTER TABLE batches ADD COLUMN proposal_id TEXT",
     "ALTER TABLE batches ADD COLUMN proposer TEXT",
     "ALTER TABLE batches ADD COLUMN approver TEXT",
+    # Which schedule a batch applied or reverted, and what a revert left alone by reason
+    # ([[reason, n], ...] in Reason order; '[]' for every other batch).
+    "ALTER TABLE batches ADD COLUMN schedule_id TEXT",
+    "ALTER TABLE batches ADD COLUMN left_alone TEXT NOT NULL DEFAULT '[]'",
+    # Schedules in the order they were saved (seq).  spec: the JSON of spec_to_plain; days ISO
+    # text; times ISO text in UTC; start_batch and end_batch the batches that applied and
+    # reverted it; left_alone as in batches.
+    """CREATE TABLE schedules (
+        seq INTEGER PRIMARY KEY,
+        schedule_id TEXT NOT NULL UNIQUE,
+        spec TEXT NOT NULL,
+        starts_on TEXT NOT NULL,
+        ends_on TEXT,
+        actor TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        cancelled_by TEXT,
+        cancelled_at TEXT,
+        start_batch TEXT,
+        end_batch TEXT,
+        left_alone TEXT NOT NULL DEFAULT '[]'
+    )""",
     # Chain the history as it stands: batches, then consent events, then policy changes.
     chain_rows.chain_existing_history,
 )
@@ -260,6 +284,7 @@ them, and it puts them back in the same transaction."""
 
 Step = str | Callable[[sqlite3.Connection], None]
 """A statement, or a function that migrates what SQL alone cannot (it runs in the same transaction)."""
+
 
 MIGRATIONS: list[Sequence[Step]] = [_VERSION_1, _VERSION_2, _VERSION_3, _VERSION_4]
 """Step *i* takes a database from version *i* to *i + 1*.  Append; never edit a released step."""

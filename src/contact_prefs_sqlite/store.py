@@ -15,7 +15,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import attrs
 
@@ -26,6 +26,7 @@ from contact_prefs import (
     ChangeSet,
     ContactPrefsError,
     Method,
+    Reason,
     Receipt,
     Snapshot,
     Source,
@@ -61,11 +62,22 @@ from contact_prefs.proposals import (
     withdraw_proposal,
 )
 from contact_prefs.rules import check_undoable
+from contact_prefs.schedule_entries import cancellation_entry, schedule_entry
+from contact_prefs.schedules import (
+    Schedule,
+    ScheduleError,
+    UnknownScheduleError,
+    cancelled_schedule,
+    check_end,
+    check_start,
+    ended_schedule,
+    started_schedule,
+)
 from contact_prefs.snapshot import RECORD_FIELDS
 from contact_prefs.store import ClosesOnExit, checked_limit
-from contact_prefs.writes import StoredPoint, check_commit, undo_writes
+from contact_prefs.writes import StoredPoint, check_commit, revert_writes, undo_writes
 
-from . import chain_rows, consent_rows, ledgers, proposal_rows, transfer
+from . import chain_rows, consent_rows, ledgers, proposal_rows, schedule_rows, transfer
 from . import history as history_rows
 from .connection import connect, describe, translated
 from .narrowing import create_temporary_tables, narrowed
@@ -185,10 +197,14 @@ class SQLiteStore(ClosesOnExit):
             log.info("load by %s: %d revocations recorded", actor, len(consent.events))
         return consent.report
 
-    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
+    def commit(
+        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+    ) -> Receipt:
         """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides; with
         ``proposal_id``, only as :func:`~contact_prefs.proposals.check_application` allows, and the proposal
-        recorded as applied by this batch.  The batch's chain link (and the application's) in the same transaction.
+        recorded as applied by this batch; with ``schedule_id``, only as
+        :func:`~contact_prefs.schedules.check_start` allows.  The batch's chain link (and the application's)
+        in the same transaction.
         """
         updates = changeset.point_updates()
         batch_id, at = uuid.uuid4().hex, _now()
@@ -198,16 +214,36 @@ class SQLiteStore(ClosesOnExit):
         # taken: other writers wait for SQLite only.  An entry naming an approval waits for the proposal.
         rows = history_rows.point_rows(updates)
         points, affects = history_rows.points_json(rows), history_rows.affects_json(updates)
-        unapproved = _batch_entry(batch_id, actor, at, changeset.spec, counts, updates) if proposal_id is None else None
+        unapproved = (
+            _batch_entry(batch_id, actor, at, changeset.spec, counts, updates, schedule_id=schedule_id)
+            if proposal_id is None
+            else None
+        )
         with self._transaction("commit a batch to", write=True) as connection:
-            proposal = approval = None
+            proposal = approval = schedule = None
             if proposal_id is not None:
                 proposal = proposal_rows.find(connection, proposal_id, describe(self.path))
                 check_application(proposal, changeset, at=at)  # before anything is written
                 approval = approval_of(proposal)
+            if schedule_id is not None:  # under the write lock: two daily jobs at once start it once
+                schedule = self._schedule(connection, schedule_id)
+                check_start(schedule)
             self._record(
-                connection, batch_id, actor, at, spec, counts, len(changeset), points, affects, approval=approval
+                connection,
+                batch_id,
+                actor,
+                at,
+                spec,
+                counts,
+                len(changeset),
+                points,
+                affects,
+                approval=approval,
+                schedule_id=schedule_id,
             )
+            if schedule is not None:
+                started = started_schedule(schedule, batch_id=batch_id)
+                connection.execute(schedule_rows.UPDATE_SCHEDULE, schedule_rows.schedule_row(started))
             connection.execute("SAVEPOINT points")
             # Every point as planned is the usual case, and check_commit lets such updates through as they are.
             if _written(connection.executemany(_COMMIT_POINT, rows)) != len(rows):
@@ -215,7 +251,10 @@ class SQLiteStore(ClosesOnExit):
                 writes = check_commit(updates, self._points_now(connection, points))
                 self._write(connection, _COMMIT_POINT, history_rows.point_rows(writes))
             entries = [
-                unapproved or _batch_entry(batch_id, actor, at, changeset.spec, counts, updates, approval=approval)
+                unapproved
+                or _batch_entry(
+                    batch_id, actor, at, changeset.spec, counts, updates, approval=approval, schedule_id=schedule_id
+                )
             ]
             if proposal is not None:
                 applied = applied_proposal(proposal, batch_id=batch_id, actor=actor, at=at)
@@ -223,7 +262,9 @@ class SQLiteStore(ClosesOnExit):
                 entries.append(application_entry(applied))
             chain_rows.append(connection, entries)
         log.info("batch %s by %s: %d changes at %d contact points", batch_id, actor, len(changeset), len(updates))
-        return Receipt(batch_id=batch_id, actor=actor, at=at, counts=counts, applied=len(changeset))
+        return Receipt(
+            batch_id=batch_id, actor=actor, at=at, counts=counts, applied=len(changeset), schedule_id=schedule_id
+        )
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         """Write back what :func:`~contact_prefs.writes.undo_writes` decides for the points ``batch_id`` wrote."""
@@ -254,6 +295,101 @@ class SQLiteStore(ClosesOnExit):
             connection.execute("UPDATE batches SET undone_by = ? WHERE seq = ?", (undo_id, seq))
         log.info("batch %s by %s: undid batch %s (%d changes)", undo_id, actor, batch_id, applied)
         return Receipt(batch_id=undo_id, actor=actor, at=at, counts=counts, applied=applied, undoes=batch_id)
+
+    def revert(self, batch_id: str, *, actor: str, schedule_id: str) -> Receipt:
+        """Write back what :func:`~contact_prefs.writes.revert_writes` decides for the points ``batch_id`` wrote,
+        ending schedule ``schedule_id`` as :func:`~contact_prefs.schedules.ended_schedule` decides."""
+        revert_id, at = uuid.uuid4().hex, _now()
+        with self._transaction("revert a batch in", write=True) as connection:
+            schedule = self._schedule(connection, schedule_id)
+            check_end(schedule, batch_id)
+            found = connection.execute(
+                "SELECT seq, spec, undoes, undone_by, points, affects FROM batches WHERE batch_id = ?", (batch_id,)
+            ).fetchone()
+            if found is None:
+                raise UnknownBatchError(f"no batch {batch_id!r} in the history of {describe(self.path)}")
+            seq, spec, undoes, undone_by, points, affects = found
+            check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
+            writes, left_alone = revert_writes(
+                history_rows.updates_from_json(points, affects), self._points_now(connection, points)
+            )
+            written = [write.update for write in writes]
+            rows = history_rows.point_rows(written)
+            counts = count_updates(written)
+            applied = sum(counts.values())
+            self._record(
+                connection,
+                revert_id,
+                actor,
+                at,
+                spec,
+                counts,
+                applied,
+                history_rows.points_json(rows),
+                history_rows.affects_json(written),
+                undoes=batch_id,
+                schedule_id=schedule_id,
+                left_alone=left_alone,
+            )
+            reverted_spec = history_rows.spec_from_json(spec)
+            entry = _batch_entry(
+                revert_id,
+                actor,
+                at,
+                reverted_spec,
+                counts,
+                written,
+                undoes=batch_id,
+                schedule_id=schedule_id,
+                left_alone=left_alone,
+            )
+            chain_rows.append(connection, [entry])
+            sources = [(*row, SOURCE_VALUES[write.source]) for row, write in zip(rows, writes, strict=True)]
+            self._write(connection, _RESTORE_POINT, sources)
+            connection.execute("UPDATE batches SET undone_by = ? WHERE seq = ?", (revert_id, seq))
+            ended = ended_schedule(schedule, reverted=batch_id, batch_id=revert_id, left_alone=left_alone)
+            connection.execute(schedule_rows.UPDATE_SCHEDULE, schedule_rows.schedule_row(ended))
+        log.info(
+            "batch %s by %s: reverted batch %s of schedule %s (%d changes)",
+            *(revert_id, actor, batch_id, shown(schedule_id), applied),
+        )
+        return Receipt(
+            batch_id=revert_id,
+            actor=actor,
+            at=at,
+            counts=counts,
+            applied=applied,
+            undoes=batch_id,
+            schedule_id=schedule_id,
+            left_alone=left_alone,
+        )
+
+    # --- schedules ----------------------------------------------------------------
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        """Record a new schedule, and its chain link, in one transaction."""
+        with self._transaction("save a schedule in", write=True) as connection:
+            if schedule_rows.read_schedule(connection, schedule.schedule_id) is not None:
+                raise ScheduleError(f"a schedule with the id {shown(schedule.schedule_id)} exists already")
+            connection.execute(schedule_rows.INSERT_SCHEDULE, schedule_rows.schedule_row(schedule))
+            chain_rows.append(connection, [schedule_entry(schedule)])
+        log.info("schedule %s saved by %s", shown(schedule.schedule_id), schedule.actor)
+
+    def schedules(self) -> tuple[Schedule, ...]:
+        """Every schedule, in the order they were saved."""
+        with self._transaction("read the schedules of") as connection:
+            rows = connection.execute(f"SELECT {schedule_rows.SCHEDULE_COLUMNS} FROM schedules ORDER BY seq")
+            return tuple(map(schedule_rows.schedule_from_row, rows))
+
+    def cancel_schedule(self, schedule_id: str, *, actor: str, at: datetime.datetime) -> Schedule:
+        """Record the cancellation as :func:`~contact_prefs.schedules.cancelled_schedule` decides, with its
+        chain link, in one transaction."""
+        with self._transaction("cancel a schedule in", write=True) as connection:
+            cancelled = cancelled_schedule(self._schedule(connection, schedule_id), actor=actor, at=at)
+            connection.execute(schedule_rows.UPDATE_SCHEDULE, schedule_rows.schedule_row(cancelled))
+            chain_rows.append(connection, [cancellation_entry(cancelled)])
+        log.info("schedule %s cancelled by %s", shown(schedule_id), actor)
+        return cancelled
 
     # --- consent ----------------------------------------------------------------
 
@@ -497,11 +633,14 @@ class SQLiteStore(ClosesOnExit):
         *,
         undoes: str | None = None,
         approval: Approval | None = None,
+        schedule_id: str | None = None,
+        left_alone: Mapping[Reason, int] | None = None,
     ) -> None:
         """Add a ``batches`` row with its points and affects documents; its ``seq`` orders the history."""
         connection.execute(
             "INSERT INTO batches (batch_id, actor, at, spec, counts, applied, undoes, points, affects, "
-            "proposal_id, proposer, approver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "proposal_id, proposer, approver, schedule_id, left_alone) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 batch_id,
                 actor,
@@ -513,8 +652,18 @@ class SQLiteStore(ClosesOnExit):
                 points,
                 affects,
                 *history_rows.approval_row(approval),
+                schedule_id,
+                history_rows.left_alone_json(left_alone or {}),
             ),
         )
+
+    @staticmethod
+    def _schedule(connection: sqlite3.Connection, schedule_id: str) -> Schedule:
+        """The schedule ``schedule_id`` as stored now, in this transaction."""
+        schedule = schedule_rows.read_schedule(connection, schedule_id)
+        if schedule is None:
+            raise UnknownScheduleError(f"no schedule {shown(schedule_id)} in this store")
+        return schedule
 
     @staticmethod
     def _points_now(connection: sqlite3.Connection, points: str) -> list[StoredPoint | None]:
@@ -548,6 +697,8 @@ def _batch_entry(
     *,
     undoes: str | None = None,
     approval: Approval | None = None,
+    schedule_id: str | None = None,
+    left_alone: Mapping[Reason, int] | None = None,
 ) -> Entry:
     """The chain entry of a batch, from what its ``batches`` row holds: one pass over its updates.
 
@@ -563,6 +714,8 @@ def _batch_entry(
         updates=changed,
         undoes=undoes,
         approval=approval,
+        schedule_id=schedule_id,
+        left_alone=left_alone,
     )
 
 

@@ -272,7 +272,9 @@ def test_a_version_2_store_migrates_by_chaining_its_history_in_order(
         connect(),
         url,
         "DROP TABLE chain",
+        "DROP TABLE schedules",
         "ALTER TABLE batches DROP COLUMN proposal_id, DROP COLUMN proposer, DROP COLUMN approver",
+        "ALTER TABLE batches DROP COLUMN schedule_id, DROP COLUMN left_alone",
         "DROP TABLE proposals",
         "UPDATE meta SET schema_version = 2",
     )

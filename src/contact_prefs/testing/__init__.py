@@ -5,8 +5,8 @@ districts and batch specs, and ``contact_prefs.testing.profiles`` the
 Hypothesis profiles (fast for development, thorough for CI).  The store
 conformance kit lives in ``contact_prefs.testing.store`` (``StoreContract``,
 composed of one contract class per concern: ``lifecycle``, ``loading``,
-``commit``, ``undo``, ``privacy``, ``consent``, ``transfer``), ``contact_prefs.testing.checks`` (what it
-checks behind every store call, and the ``RawPoint`` of the side channel) and
+``commit``, ``undo``, ``privacy``, ``consent``, ``governance``, ``transfer``, ``schedules``),
+``contact_prefs.testing.checks`` (what it checks behind every store call, and the ``RawPoint`` of the side channel) and
 ``contact_prefs.testing.stateful`` (``StoreStateMachine``).  These modules
 import pytest and Hypothesis, which the ``testing`` extra installs; importing
 ``contact_prefs`` itself never does.
@@ -20,6 +20,7 @@ _ASSERTING = (
     "lifecycle",
     "loading",
     "privacy",
+    "schedules",
     "stateful",
     "transfer",
     "undo",

@@ -35,9 +35,10 @@ from ..enums import Method, Reason
 from ..ledger import LoadReport, PolicyChange
 from ..proposals import Proposal
 from ..records import ContactPoint
+from ..schedules import Schedule
 from ..snapshot import Snapshot
 from ..spec import BatchSpec
-from ..store import BatchRecord, BatchSummary, Receipt, Store
+from ..store import BatchRecord, BatchSummary, Receipt, Store, commit_options
 
 __all__ = ["CheckedStore", "RawPoint", "RawPointReader", "assert_checked", "mask_of"]
 
@@ -217,13 +218,32 @@ class CheckedStore:
     def snapshot(self, spec: BatchSpec) -> Snapshot:
         return self._checked_snapshot(self.inner.snapshot(spec), "snapshot(spec)")
 
-    def commit(self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None) -> Receipt:
-        if proposal_id is None:
-            receipt = self.inner.commit(changeset, actor=actor)
-        else:
-            receipt = self.inner.commit(changeset, actor=actor, proposal_id=proposal_id)
+    def commit(
+        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+    ) -> Receipt:
+        options = commit_options(proposal_id=proposal_id, schedule_id=schedule_id)
+        receipt = self.inner.commit(changeset, actor=actor, **options)
         self._checked(receipt, Receipt, "commit()")
         return receipt
+
+    def revert(self, batch_id: str, *, actor: str, schedule_id: str) -> Receipt:
+        receipt = self.inner.revert(batch_id, actor=actor, schedule_id=schedule_id)
+        self._checked(receipt, Receipt, "revert()")
+        return receipt
+
+    # -- schedules ----------------------------------------------------------------
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        returned = self.inner.save_schedule(schedule)  # type: ignore[func-returns-value]
+        assert returned is None, f"save_schedule() returned a {type(returned).__name__}, not None"
+
+    def schedules(self) -> tuple[Schedule, ...]:
+        return self._checked_tuple(self.inner.schedules(), Schedule, "schedules()")
+
+    def cancel_schedule(self, schedule_id: str, *, actor: str, at: datetime.datetime) -> Schedule:
+        cancelled = self.inner.cancel_schedule(schedule_id, actor=actor, at=at)
+        self._checked(cancelled, Schedule, "cancel_schedule()")
+        return cancelled
 
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         receipt = self.inner.undo(batch_id, actor=actor)

@@ -40,17 +40,27 @@ from ..governance import verify_history
 from ..ledger import LoadReport, PolicyChange, floors, ledger_key, new_review
 from ..planning import plan
 from ..records import ContactPoint
+from ..schedules import Schedule, new_schedule
+from ..scheduling import Ran, run_due
 from ..snapshot import Snapshot, merge
 from ..spec import BatchSpec
 from ..store import BatchRecord, Receipt, Store
 from . import strategies
 from .consent_data import ADDRESS_KEYS, KEYS, MESSAGES, MOMENTS, consent_events, consent_policies, undated
-from .district import SPECS
+from .district import DAY, SPECS
 from .expected import records
 
 __all__ = ["StoreStateMachine"]
 
 ACTORS = st.sampled_from(["alice", "bob", "O'Brien"])
+SCHEDULED_AT = datetime.datetime(2026, 11, 1, 9, tzinfo=datetime.UTC)
+
+
+def _ran(ran: Ran) -> tuple[Any, ...]:
+    """What two stores running one due step must agree on: all but the batch ids (and the words of a failure)."""
+    receipt = ran.receipt
+    done = None if receipt is None else (receipt.applied, dict(receipt.counts), receipt.left_alone)
+    return (ran.schedule_id, ran.step, ran.day, ran.done_already, ran.failed, done)
 
 
 @attrs.frozen
@@ -95,16 +105,18 @@ def _without_basis(changeset: ChangeSet) -> tuple[Any, ...]:
 
 
 class StoreStateMachine(RuleBasedStateMachine):
-    """Loads, portal edits, plans, commits, batches, undos and consent on a backend and on :class:`MemoryStore`.
+    """Loads, portal edits, plans, commits, batches, undos, consent and schedules on a backend and on
+    :class:`MemoryStore`.
 
     After every step both stores must hold the same records, ledgers, review
     queue and consent policy, and every operation must end the same way in
     both: the same change set (but its ``basis``), the same receipt (but its
     id and time), the same load report, resolved review and policy change (but
-    its time), the same error class and conflicts, and the same history (ids
-    mapped, times ignored).  The consent rules hold of the tested store after
-    every step: every point holding an address is revoked exactly as its
-    ledger says (:func:`~contact_prefs.ledger.floors`), no batch or undo
+    its time), the same error class and conflicts, the same steps of a daily
+    job (:func:`~contact_prefs.scheduling.run_due`, on days that only move
+    forward), and the same history and schedules (ids mapped, times ignored).
+    The consent rules hold of the tested store after every step: every point
+    holding an address is revoked exactly as its ledger says (:func:`~contact_prefs.ledger.floors`), no batch or undo
     switches on a reason revoked at that moment, and ledgers only grow.
 
     Subclasses implement :meth:`make_store`, which returns a fresh, empty,
@@ -130,6 +142,8 @@ class StoreStateMachine(RuleBasedStateMachine):
         self.planned: list[Planned] = []  # what the plans bundle holds, for the preconditions
         self.ledgers: dict[str, tuple[ConsentEvent, ...]] = {}  # the tested store's, as last seen
         self.queued = 0  # review ids given out
+        self.today = DAY  # the day of the daily job's last run; it only moves forward
+        self.scheduled = 0  # schedule ids given out
 
     def make_store(self) -> Store:
         """A fresh, empty, open store of the backend under test."""
@@ -245,6 +259,46 @@ class StoreStateMachine(RuleBasedStateMachine):
         )
         return self._batch(outcome)
 
+    # -- schedules -------------------------------------------------------------
+
+    @rule(spec=SPECS, starts_in=st.integers(0, 10), length=st.none() | st.integers(1, 20), actor=ACTORS)
+    def make_schedule(self, spec: BatchSpec, starts_in: int, length: int | None, actor: str) -> None:
+        starts_on = self.today + datetime.timedelta(days=starts_in)
+        ends_on = None if length is None else starts_on + datetime.timedelta(days=length)
+        schedule_id, self.scheduled = f"s{self.scheduled}", self.scheduled + 1
+        made = new_schedule(
+            spec, starts_on=starts_on, ends_on=ends_on, actor=actor, at=SCHEDULED_AT, schedule_id=schedule_id
+        )
+        note(f"schedule {schedule_id} of {spec.mode.value} from {starts_on} to {ends_on} by {actor!r}")
+        self._both(lambda store: store.save_schedule(made))
+
+    @rule(days=st.integers(0, 15), actor=ACTORS)
+    def run_the_daily_job(self, days: int, actor: str) -> None:
+        """The daily job, on a day as late as the last one or later: both stores run the same steps alike."""
+        self.today += datetime.timedelta(days=days)
+        tested = self._within_consent(lambda: run_due(self.tested, today=self.today, actor=actor))
+        reference = run_due(self.reference, today=self.today, actor=actor)
+        note(f"run the daily job on {self.today} as {actor!r}: {len(reference)} steps")
+        assert [_ran(ran) for ran in tested] == [_ran(ran) for ran in reference]
+        for mine, theirs in zip(tested, reference, strict=True):
+            if mine.receipt is not None and theirs.receipt is not None:
+                self._same_receipt(mine.receipt, theirs.receipt)
+                self._note_receipts((mine.receipt, theirs.receipt))
+                self.ids[mine.receipt.batch_id] = theirs.receipt.batch_id
+        assert run_due(self.tested, today=self.today, actor=actor) == ()  # nothing the second time
+        assert run_due(self.reference, today=self.today, actor=actor) == ()
+
+    @precondition(lambda self: bool(self.reference.schedules()))
+    @rule(data=st.data(), actor=ACTORS)
+    def cancel_schedule(self, data: st.DataObject, actor: str) -> None:
+        """Cancel a schedule, in any state: one cancelled or finished must be refused alike."""
+        schedule_id = data.draw(st.sampled_from([schedule.schedule_id for schedule in self.reference.schedules()]))
+        note(f"cancel schedule {schedule_id} as {actor!r}")
+        outcome = self._both(lambda store: store.cancel_schedule(schedule_id, actor=actor, at=SCHEDULED_AT))
+        if outcome is not None:
+            tested, reference = outcome
+            assert isinstance(tested, Schedule) and self._mapped_schedule(tested) == reference
+
     # -- consent --------------------------------------------------------------
 
     @rule(events=st.lists(consent_events(), min_size=1, max_size=3), actor=ACTORS)
@@ -323,6 +377,12 @@ class StoreStateMachine(RuleBasedStateMachine):
             assert mine.at.utcoffset() == datetime.timedelta(0)
             assert self._mapped(mine) == attrs.evolve(theirs, at=mine.at)
             assert dict(mine.counts) == dict(theirs.counts)
+
+    @invariant()
+    def same_schedules(self) -> None:
+        assert [self._mapped_schedule(schedule) for schedule in self.tested.schedules()] == list(
+            self.reference.schedules()
+        )
 
     @invariant()
     def version_is_stable_between_writes(self) -> None:
@@ -462,6 +522,7 @@ class StoreStateMachine(RuleBasedStateMachine):
             reference.applied,
             dict(reference.counts),
         )
+        assert (tested.schedule_id, tested.left_alone) == (reference.schedule_id, reference.left_alone)
         assert (tested.undoes is None) is (reference.undoes is None)
         if tested.undoes is not None:
             assert self.ids[tested.undoes] == reference.undoes
@@ -479,6 +540,14 @@ class StoreStateMachine(RuleBasedStateMachine):
         if tested.applied == 0 and tested.undoes is None:
             return multiple()
         return Batch(tested=tested.batch_id, reference=reference.batch_id)
+
+    def _mapped_schedule(self, schedule: Schedule) -> Schedule:
+        """``schedule`` with the tested store's batch ids replaced by the reference's."""
+        return attrs.evolve(
+            schedule,
+            start_batch=None if schedule.start_batch is None else self.ids[schedule.start_batch],
+            end_batch=None if schedule.end_batch is None else self.ids[schedule.end_batch],
+        )
 
     def _mapped(self, record: BatchRecord) -> BatchRecord:
         """``record`` with the tested store's batch ids replaced by the reference's."""

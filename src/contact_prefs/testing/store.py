@@ -34,7 +34,7 @@ use on their own: :class:`~.lifecycle.LifecycleContract`,
 :class:`~.loading.LoadingContract`, :class:`~.commit.CommitContract`,
 :class:`~.undo.UndoContract`, :class:`~.privacy.PrivacyContract` and
 :class:`~.consent.ConsentContract`, :class:`~.governance.GovernanceContract` and
-:class:`~.transfer.TransferContract`.
+:class:`~.transfer.TransferContract` and :class:`~.schedules.ScheduleContract`.
 ``DISTRICT`` and ``SPEC`` (a small district and a batch that changes all four
 of its saved points) are there for a backend's own tests too.
 
@@ -73,6 +73,7 @@ from .governance import GovernanceContract
 from .lifecycle import LifecycleContract
 from .loading import LoadingContract
 from .privacy import PrivacyContract
+from .schedules import ScheduleContract
 from .transfer import TransferContract
 from .undo import UndoContract
 
@@ -107,6 +108,7 @@ __all__ = [
     "PrivacyContract",
     "RawPoint",
     "RawPointReader",
+    "ScheduleContract",
     "StoreContract",
     "StoreFactory",
     "TransferContract",
@@ -125,6 +127,7 @@ class StoreContract(
     ConsentContract,
     GovernanceContract,
     TransferContract,
+    ScheduleContract,
 ):
     """The whole store contract, as tests to mix into a backend's ``Test*`` class.
 
