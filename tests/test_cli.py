@@ -187,8 +187,8 @@ def test_plan_is_a_dry_run_whose_numbers_are_the_librarys(district: Path) -> Non
 def test_plan_output_formats_have_stable_fields(district: Path) -> None:
     data = json.loads(ok(district, "plan", *PLAN, "--format", "json"))
     assert list(data) == [
-        "batch_id", "actor", "at", "undoes", "undone_by", "approval", "spec", "recipients", "updated",
-        "portal_overwrites", "skips", "counts",
+        "batch_id", "actor", "at", "undoes", "undone_by", "approval", "schedule_id", "left_alone", "spec",
+        "recipients", "updated", "portal_overwrites", "skips", "counts",
     ]  # fmt: skip
     assert data["approval"] is None
     assert list(data["spec"]) == [

@@ -54,6 +54,8 @@ class BatchResult:
     recipients: int | None = None
     skips: Mapping[SkipReason, int] | None = attrs.field(default=None, hash=False)
     approval: Approval | None = None
+    schedule_id: str | None = None
+    left_alone: Mapping[Reason, int] = attrs.field(factory=dict, hash=False)
 
     @classmethod
     def from_record(cls, record: BatchRecord) -> BatchResult:
@@ -67,6 +69,8 @@ class BatchResult:
             undoes=record.undoes,
             undone_by=record.undone_by,
             approval=record.approval,
+            schedule_id=record.schedule_id,
+            left_alone=record.left_alone,
         )
 
     @property
@@ -82,6 +86,8 @@ class BatchResult:
             "undoes": self.undoes,
             "undone_by": self.undone_by,
             "approval": approval_data(self.approval),
+            "schedule_id": self.schedule_id,
+            "left_alone": {reason.value: n for reason, n in self.left_alone.items() if n},
             "spec": spec_data(self.spec),
             "recipients": self.recipients,
             "updated": sum(self.counts.values()),
@@ -110,6 +116,8 @@ class BatchResult:
                 lines.append(f"Undone by batch {self.undone_by}")
             if self.approval:
                 lines.append(f"Applied {approval_text(self.approval)}")
+            if self.schedule_id:
+                lines.append(f"Started schedule {self.schedule_id}")
         lines.append(f"Contact Preferences Batch: {spec.mode.label}, as of {spec.as_of.isoformat()}")
         lines.append(f"Scope: {describe_scope(spec)}")
         lines.append(f"Settings: {describe_settings(spec)}")
@@ -135,6 +143,9 @@ class BatchResult:
         lines.append(f"Wrote back: {written_back(self.changes)}")
         lines += ["", render_table(self.counts), ""]
         lines.append(f"Switched back: {sum(self.counts.values()):,} preferences")
+        if self.schedule_id:
+            lines.append(f"Ended schedule {self.schedule_id}")
+            lines.append(f"Left alone (changed since): {left_alone_text(self.left_alone)}")
         if details:
             lines += ["", changes_text(self.changes)]
         return "\n".join(lines)
@@ -254,7 +265,14 @@ def history_data(record: BatchSummary) -> dict[str, Any]:
         "undoes": record.undoes,
         "undone_by": record.undone_by,
         "approval": approval_data(record.approval),
+        "schedule_id": record.schedule_id,
+        "left_alone": {reason.value: n for reason, n in record.left_alone.items() if n},
     }
+
+
+def left_alone_text(left_alone: Mapping[Reason, int]) -> str:
+    """What a schedule's end left alone, by reason: ``Food Service 3, Teacher 1``, or ``nothing``."""
+    return ", ".join(f"{reason.label} {n:,}" for reason, n in left_alone.items() if n) or "nothing"
 
 
 def history_text(records: Sequence[BatchSummary]) -> str:
@@ -266,6 +284,7 @@ def history_text(records: Sequence[BatchSummary]) -> str:
             f"undoes {record.undoes}" if record.undoes else f"undone by {record.undone_by}" if record.undone_by else "",
             "" if record.approval is None else f"approved by {record.approval.approver}, "
             f"proposed by {record.approval.proposer}",
+            "" if record.schedule_id is None else f"schedule {record.schedule_id}",
         ]
         note = "; ".join(filter(None, notes))
         rows.append(
