@@ -22,8 +22,9 @@ from .changes import ChangeSet
 from .digest import changes_between, changeset_digest
 from .enums import Method, Reason, _Vocabulary
 from .errors import ContactPrefsError
-from .identifiers import check_actor, id_problem
+from .identifiers import check_actor
 from .spec import BatchSpec
+from .validators import an_id, aware_time, optional_actor, optional_aware_time, optional_id
 
 Counts = dict[tuple[Method, Reason], int]
 
@@ -74,29 +75,9 @@ def _counts(value: Mapping[tuple[Method, Reason], int]) -> Counts:
     return counts
 
 
-def _aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (not isinstance(value, datetime.datetime) or value.utcoffset() is None):
-        raise ValueError(f"{attribute.name} must be a time with a time zone, not {value!r}")
-
-
 def _digest(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
         raise ValueError(f"{attribute.name} must be a SHA-256 in lower-case hex, not {value!r}")
-
-
-def _id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if (problem := id_problem(value)) is not None:
-        raise ValueError(f"{attribute.name} {problem}")
-
-
-def _optional_id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        _id(instance, attribute, value)
-
-
-def _optional_actor(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        check_actor(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -109,21 +90,21 @@ class Proposal:
     filled as the proposal is approved, withdrawn or applied.
     """
 
-    proposal_id: str = attrs.field(validator=_id)
+    proposal_id: str = attrs.field(validator=an_id)
     spec: BatchSpec
     digest: str = attrs.field(validator=_digest)
     counts: Counts = attrs.field(hash=False, converter=_counts)
     proposer: str = attrs.field(validator=lambda _i, _a, value: check_actor(value))
-    at: datetime.datetime = attrs.field(validator=_aware)
-    expires_at: datetime.datetime = attrs.field(validator=_aware)
+    at: datetime.datetime = attrs.field(validator=aware_time)
+    expires_at: datetime.datetime = attrs.field(validator=aware_time)
     why: str = ""
-    approver: str | None = attrs.field(default=None, validator=_optional_actor)
-    approved_at: datetime.datetime | None = attrs.field(default=None, validator=_aware)
-    withdrawn_by: str | None = attrs.field(default=None, validator=_optional_actor)
-    withdrawn_at: datetime.datetime | None = attrs.field(default=None, validator=_aware)
-    batch_id: str | None = attrs.field(default=None, validator=_optional_id)
-    applied_by: str | None = attrs.field(default=None, validator=_optional_actor)
-    applied_at: datetime.datetime | None = attrs.field(default=None, validator=_aware)
+    approver: str | None = attrs.field(default=None, validator=optional_actor)
+    approved_at: datetime.datetime | None = attrs.field(default=None, validator=optional_aware_time)
+    withdrawn_by: str | None = attrs.field(default=None, validator=optional_actor)
+    withdrawn_at: datetime.datetime | None = attrs.field(default=None, validator=optional_aware_time)
+    batch_id: str | None = attrs.field(default=None, validator=optional_id)
+    applied_by: str | None = attrs.field(default=None, validator=optional_actor)
+    applied_at: datetime.datetime | None = attrs.field(default=None, validator=optional_aware_time)
 
     @property
     def changes(self) -> int:

@@ -25,8 +25,9 @@ import attrs
 
 from .enums import Reason, _Vocabulary
 from .errors import ContactPrefsError
-from .identifiers import check_actor, id_problem
+from .identifiers import check_actor
 from .spec import BatchSpec
+from .validators import an_id, aware_time, optional_actor, optional_aware_time, optional_id
 
 __all__ = [
     "Due",
@@ -85,31 +86,11 @@ def left_alone_counts(value: Mapping[Any, int] | None = None) -> dict[Reason, in
     return {reason: given[reason] for reason in Reason if given.get(reason)}
 
 
-def _aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (not isinstance(value, datetime.datetime) or value.utcoffset() is None):
-        raise ValueError(f"{attribute.name} must be a time with a time zone, not {value!r}")
-
-
 def _day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is None and attribute.name == "ends_on":
         return
     if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
         raise ValueError(f"{attribute.name} must be a date, not {value!r}")
-
-
-def _id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if (problem := id_problem(value)) is not None:
-        raise ValueError(f"{attribute.name} {problem}")
-
-
-def _optional_id(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        _id(instance, attribute, value)
-
-
-def _optional_actor(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        check_actor(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -123,16 +104,16 @@ class Schedule:
     ``cancelled_at`` are set once it is cancelled.
     """
 
-    schedule_id: str = attrs.field(validator=_id)
+    schedule_id: str = attrs.field(validator=an_id)
     spec: BatchSpec
     starts_on: datetime.date = attrs.field(validator=_day)
     ends_on: datetime.date | None = attrs.field(default=None, validator=_day)
     actor: str = attrs.field(validator=lambda _i, _a, value: check_actor(value))
-    created_at: datetime.datetime = attrs.field(validator=_aware)
-    cancelled_by: str | None = attrs.field(default=None, validator=_optional_actor)
-    cancelled_at: datetime.datetime | None = attrs.field(default=None, validator=_aware)
-    start_batch: str | None = attrs.field(default=None, validator=_optional_id)
-    end_batch: str | None = attrs.field(default=None, validator=_optional_id)
+    created_at: datetime.datetime = attrs.field(validator=aware_time)
+    cancelled_by: str | None = attrs.field(default=None, validator=optional_actor)
+    cancelled_at: datetime.datetime | None = attrs.field(default=None, validator=optional_aware_time)
+    start_batch: str | None = attrs.field(default=None, validator=optional_id)
+    end_batch: str | None = attrs.field(default=None, validator=optional_id)
     left_alone: dict[Reason, int] = attrs.field(factory=dict, converter=left_alone_counts, hash=False)
 
     def __attrs_post_init__(self) -> None:
