@@ -19,6 +19,7 @@ from contact_prefs import (
     BatchSummary,
     ChangeSet,
     Method,
+    PointUpdate,
     Reason,
     Receipt,
     Snapshot,
@@ -266,20 +267,7 @@ class PostgresStore(ClosesOnExit):
     def undo(self, batch_id: str, *, actor: str) -> Receipt:
         """Write back what :func:`~contact_prefs.writes.undo_writes` decides for the points ``batch_id`` wrote."""
         with self._transaction(WRITE) as cursor:
-            original = cursor.execute(
-                "SELECT spec, undone_by, undoes FROM batches WHERE batch_id = %s FOR UPDATE", [batch_id]
-            ).fetchone()
-            if original is None:
-                raise UnknownBatchError(f"no batch {batch_id!r} in the history of the store at {self.url}")
-            spec, undone_by, undoes = spec_from_plain(original[0]), original[1], original[2]
-            check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
-            done = updates_from_rows(
-                cursor.execute(
-                    "SELECT owner_id, method, source_before, enabled_before, enabled_after, affects "
-                    "FROM batch_points WHERE batch_id = %s ORDER BY position",
-                    [batch_id],
-                )
-            )
+            spec, done = self._undoable(cursor, batch_id)
             writes = undo_writes(done, read_points(cursor, [u.owner_id for u in done], [u.method.value for u in done]))
             restored = ChangeSet(spec=spec, basis="", updates=[write.update for write in writes])
             sources = {write.update.key: write.source for write in writes}
@@ -298,20 +286,7 @@ class PostgresStore(ClosesOnExit):
         with self._transaction(WRITE) as cursor:
             schedule = self._schedule(cursor, schedule_id)
             check_end(schedule, batch_id)
-            original = cursor.execute(
-                "SELECT spec, undone_by, undoes FROM batches WHERE batch_id = %s FOR UPDATE", [batch_id]
-            ).fetchone()
-            if original is None:
-                raise UnknownBatchError(f"no batch {batch_id!r} in the history of the store at {self.url}")
-            spec, undone_by, undoes = spec_from_plain(original[0]), original[1], original[2]
-            check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
-            done = updates_from_rows(
-                cursor.execute(
-                    "SELECT owner_id, method, source_before, enabled_before, enabled_after, affects "
-                    "FROM batch_points WHERE batch_id = %s ORDER BY position",
-                    [batch_id],
-                )
-            )
+            spec, done = self._undoable(cursor, batch_id)
             writes, left_alone = revert_writes(
                 done, read_points(cursor, [u.owner_id for u in done], [u.method.value for u in done])
             )
@@ -559,6 +534,25 @@ class PostgresStore(ClosesOnExit):
         if schedule is None:
             raise UnknownScheduleError(f"no schedule {shown(schedule_id)} in the store at {self.url}")
         return schedule
+
+    def _undoable(self, cursor: Cursor, batch_id: str) -> tuple[BatchSpec, list[PointUpdate]]:
+        """The spec and the point updates of batch ``batch_id``, its row locked, once
+        :func:`~contact_prefs.rules.check_undoable` allows undoing it."""
+        original = cursor.execute(
+            "SELECT spec, undone_by, undoes FROM batches WHERE batch_id = %s FOR UPDATE", [batch_id]
+        ).fetchone()
+        if original is None:
+            raise UnknownBatchError(f"no batch {batch_id!r} in the history of the store at {self.url}")
+        spec, undone_by, undoes = spec_from_plain(original[0]), original[1], original[2]
+        check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
+        done = updates_from_rows(
+            cursor.execute(
+                "SELECT owner_id, method, source_before, enabled_before, enabled_after, affects "
+                "FROM batch_points WHERE batch_id = %s ORDER BY position",
+                [batch_id],
+            )
+        )
+        return spec, list(done)
 
     def _record(
         self,

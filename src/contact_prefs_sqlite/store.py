@@ -270,13 +270,7 @@ class SQLiteStore(ClosesOnExit):
         """Write back what :func:`~contact_prefs.writes.undo_writes` decides for the points ``batch_id`` wrote."""
         undo_id, at = uuid.uuid4().hex, _now()
         with self._transaction("undo a batch in", write=True) as connection:
-            found = connection.execute(
-                "SELECT seq, spec, undoes, undone_by, points, affects FROM batches WHERE batch_id = ?", (batch_id,)
-            ).fetchone()
-            if found is None:
-                raise UnknownBatchError(f"no batch {batch_id!r} in the history of {describe(self.path)}")
-            seq, spec, undoes, undone_by, points, affects = found
-            check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
+            seq, spec, points, affects = self._undoable(connection, batch_id)
             writes = undo_writes(history_rows.updates_from_json(points, affects), self._points_now(connection, points))
             written = [write.update for write in writes]
             rows = history_rows.point_rows(written)
@@ -303,13 +297,7 @@ class SQLiteStore(ClosesOnExit):
         with self._transaction("revert a batch in", write=True) as connection:
             schedule = self._schedule(connection, schedule_id)
             check_end(schedule, batch_id)
-            found = connection.execute(
-                "SELECT seq, spec, undoes, undone_by, points, affects FROM batches WHERE batch_id = ?", (batch_id,)
-            ).fetchone()
-            if found is None:
-                raise UnknownBatchError(f"no batch {batch_id!r} in the history of {describe(self.path)}")
-            seq, spec, undoes, undone_by, points, affects = found
-            check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
+            seq, spec, points, affects = self._undoable(connection, batch_id)
             writes, left_alone = revert_writes(
                 history_rows.updates_from_json(points, affects), self._points_now(connection, points)
             )
@@ -656,6 +644,18 @@ class SQLiteStore(ClosesOnExit):
                 history_rows.left_alone_json(left_alone or {}),
             ),
         )
+
+    def _undoable(self, connection: sqlite3.Connection, batch_id: str) -> tuple[int, str, str, str]:
+        """The ``seq``, spec, points and affects of batch ``batch_id``, once
+        :func:`~contact_prefs.rules.check_undoable` allows undoing it."""
+        found = connection.execute(
+            "SELECT seq, spec, undoes, undone_by, points, affects FROM batches WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
+        if found is None:
+            raise UnknownBatchError(f"no batch {batch_id!r} in the history of {describe(self.path)}")
+        seq, spec, undoes, undone_by, points, affects = found
+        check_undoable(batch_id, undoes=undoes, undone_by=undone_by)
+        return seq, spec, points, affects
 
     @staticmethod
     def _schedule(connection: sqlite3.Connection, schedule_id: str) -> Schedule:
