@@ -46,7 +46,8 @@ def test_info_counts_what_the_demo_store_holds(district: Path) -> None:  # noqa:
         assert shown["enrollments"] == len(mine)
         assert shown["enrolled"] == len({e.student_id for e in mine if e.is_active(today)})
     assert sum(school["enrolled"] for school in schools.values()) > 0
-    assert data["demo_data"] is True and "fictional 555-01xx numbers or example.org" in data["demo_data_why"]
+    assert data["demo_data"] is True and data["addresses_look_like_demo"] is True
+    assert "fictional 555-01xx numbers or example.org" in data["addresses_why"]
 
 
 def test_info_counts_enrolled_students_as_of_the_date_and_prints_no_address(district: Path) -> None:  # noqa: F811
@@ -55,7 +56,8 @@ def test_info_counts_enrolled_students_as_of_the_date_and_prints_no_address(dist
     assert all(school["enrolled"] == 0 for school in data["schools"].values())
     text = ok(district, "info")
     assert text.startswith("Store: sqlite:///contact-prefs.db (sqlite, schema version ")
-    assert "central-high" in text and "Enrolled on " in text and "Demo data: looks like demo data: all " in text
+    assert "central-high" in text and "Enrolled on " in text
+    assert text.endswith("\nDemo data: yes, loaded by contact-prefs demo\n")
     rows = list(csv.reader(io.StringIO(ok(district, "info", "--format", "csv"))))
     assert rows[0] == ["item", "value"] and ["backend", "sqlite"] in rows and ["demo_data", "true"] in rows
     assert all(len(row) == 2 for row in rows)
@@ -72,13 +74,16 @@ def test_info_on_a_real_roster_shows_its_school_its_days_and_no_guardians(tmp_pa
     school = data["schools"]["255901001"]
     assert school["calendars"] == ["255901001:2021"] and school["enrolled"] == 8
     assert (school["first_day"], school["last_day"]) == ("2020-08-17", "2021-05-28")
-    assert data["demo_data"] is False and "18 of its 18 saved addresses are not fictional" in data["demo_data_why"]
+    assert data["demo_data"] is False and data["addresses_look_like_demo"] is False
+    assert "18 of its 18 saved addresses are not fictional" in data["addresses_why"]
+    assert ok(tmp_path, "info").endswith("\nDemo data: no\n")
 
 
 def test_info_names_no_schema_version_for_other_stores_and_needs_a_store(tmp_path: Path) -> None:
     data = json.loads(ok(tmp_path, "--store", "memory://", "info", "--format", "json"))
     assert (data["backend"], data["schema_version"], data["schools"]) == ("memory", None, {})
-    assert data["demo_data"] is False and data["demo_data_why"] == "it holds no saved phone or e-mail address"
+    assert (data["demo_data"], data["addresses_look_like_demo"]) == (False, False)
+    assert data["addresses_why"] == "it holds no saved phone or e-mail address"
     assert "there is no contact-prefs.db" in fails(tmp_path, "info")
 
 

@@ -76,8 +76,9 @@ class InterruptingStore:
         remove: Snapshot | None = None,
         keep_preferences: bool = False,
         actor: str = "import",
+        demo: bool = False,
     ) -> LoadReport:
-        report = self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor)
+        report = self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor, demo=demo)
         if self.moment == "load":
             interrupt()
         return report

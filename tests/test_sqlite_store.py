@@ -223,6 +223,22 @@ def test_the_store_keeps_everything_across_reopening(tmp_path: Path) -> None:
         assert store.history() == history
 
 
+def test_the_demo_mark_outlives_the_connection_and_a_version_3_store_migrates_unmarked(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/demo.db"
+    with open_store(url) as store:
+        store.load(DISTRICT, demo=True)
+    with open_store(url) as reopened:
+        assert reopened.holds_demo() is True
+    with sqlite3.connect(tmp_path / "demo.db") as connection:
+        assert connection.execute("SELECT demo FROM state").fetchone() == (1,)
+    older = tmp_path / "older.db"
+    connect(str(older), migrations=schema.MIGRATIONS[:3]).close()  # version 3 has no mark
+    with SQLiteStore.open(str(older)) as migrated:
+        assert migrated.holds_demo() is False
+        migrated.load(DISTRICT, demo=True)
+        assert migrated.holds_demo() is True
+
+
 ATTENDANCE_AND_TEACHER_ON = BatchSpec(
     mode=Mode.STUDENT_MESSENGER_CONTACTS,
     settings={Reason.ATTENDANCE: Setting.ON, Reason.TEACHER: Setting.ON},

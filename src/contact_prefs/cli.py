@@ -38,6 +38,7 @@ from .batch_ids import batch_id_problem, find_batch
 from .bulk import collector_paused
 from .changes import ChangeSet
 from .demo import build_district, sample_spec
+from .demo_data import DEMO_LOADER, INTO_DEMO, check_import_target
 from .enums import Method, Mode, Reason, Setting, SkipReason
 from .errors import ConflictError, ContactPrefsError, UnknownStoreError
 from .formats import read_csv, read_oneroster, write_csv
@@ -344,6 +345,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("kind", choices=("csv", "oneroster"), help="the files' format")
     load.add_argument("directory", type=Path, metavar="DIR", help="the folder holding the files")
+    load.add_argument(
+        INTO_DEMO,
+        action="store_true",
+        help=f"import even into a store holding the demo district (which {DEMO_LOADER} built)",
+    )
     dump = command("export", _export, "export every record as native CSV files", summary, quiet)
     dump.add_argument("kind", choices=("csv",), help="the files' format")
     dump.add_argument(
@@ -517,7 +523,7 @@ def _demo(args: argparse.Namespace) -> int:
         _progress(f"Building a district of {args.students:,} students")
         district = build_district(args.students, seed=args.seed, today=today)
         _progress(f"Loading {len(district):,} records into {url}")
-        store.load(district)
+        store.load(district, demo=True)  # marked, so that no import of real records lands here unasked
         _progress("Applying the demo batch")
         change_set, receipt = run_batch(store, sample_spec(today), actor="demo")
         schools = len({enrollment.school_id for enrollment in district.enrollments})
@@ -829,6 +835,7 @@ def _import(args: argparse.Namespace) -> int:
         counts = dict(roster.summary)
     context = {"directory": str(args.directory), "kind": args.kind}
     with _open(args, Action.IMPORT, context, create=True) as opened, commit_point() as point:
+        check_import_target(holds_demo=opened.holds_demo(), into_demo=args.into_demo, store=_shown_url(args))
         _progress(f"Loading {len(snapshot):,} records")
         report = HeldStore(opened, point).load(
             snapshot, remove=remove, keep_preferences=keep_preferences, actor=args.actor

@@ -41,6 +41,7 @@ def _info(args: argparse.Namespace) -> int:
         district = store.dump()
         batches = len(store.history())
         waiting = sum(1 for review in store.reviews() if review.waiting)
+        demo = store.holds_demo()
     shown_url = _shown_url(args)
     info = StoreInfo(
         url=shown_url,
@@ -49,6 +50,7 @@ def _info(args: argparse.Namespace) -> int:
         inventory=take_inventory(district, day),
         batches=batches,
         reviews_waiting=waiting,
+        demo=demo,
     )
     if args.format == "json":
         print(to_json(info.data()))

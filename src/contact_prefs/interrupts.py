@@ -112,10 +112,16 @@ class HeldStore(ClosesOnExit):
         remove: Snapshot | None = None,
         keep_preferences: bool = False,
         actor: str = "import",
+        demo: bool = False,
     ) -> LoadReport:
         return self._write(
-            lambda: self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor)
+            lambda: self.inner.load(
+                snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor, demo=demo
+            )
         )
+
+    def holds_demo(self) -> bool:
+        return self.inner.holds_demo()
 
     def commit(
         self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None

@@ -2,9 +2,12 @@
 
 Students are the people with an enrollment, guardians the contacts of a
 relationship, staff the people with a District Assignment (on any day).
-Demo data is recognized by its addresses: the demo district
-(:mod:`contact_prefs.demo`) saves only fictional 555-01xx numbers and
-``example.org`` addresses, which a real district never has all of.
+A store remembers that it holds the demo district (``Store.holds_demo``, see
+:mod:`contact_prefs.demo_data`); its addresses are a second hint: the demo
+district (:mod:`contact_prefs.demo`) saves only fictional 555-01xx numbers and
+``example.org`` addresses, which a real district never has all of.  The hint
+tells demo data loaded before stores kept the mark (or copied through CSV
+files, which do not carry it), and real records imported into the demo.
 """
 
 from __future__ import annotations

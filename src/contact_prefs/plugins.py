@@ -154,10 +154,14 @@ class ObservedStore:
         remove: Snapshot | None = None,
         keep_preferences: bool = False,
         actor: str = "import",
+        demo: bool = False,
     ) -> LoadReport:
         context = {"snapshot": snapshot, "remove": remove, "keep_preferences": keep_preferences}
         self._authorize(actor, Action.IMPORT, context)
-        return self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor)
+        return self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor, demo=demo)
+
+    def holds_demo(self) -> bool:
+        return self.inner.holds_demo()
 
     def dump(self) -> Snapshot:
         return self.inner.dump()

@@ -134,8 +134,12 @@ class Store(Protocol):
         remove: Snapshot | None = None,
         keep_preferences: bool = False,
         actor: str = "import",
+        demo: bool = False,
     ) -> LoadReport:
         """Atomically delete the records keyed in ``remove``, then upsert every record of ``snapshot`` by key.
+
+        With ``demo`` (the demo district, :mod:`contact_prefs.demo`) the store is marked as holding demo
+        data in the same transaction; the mark stays through later loads (see :meth:`holds_demo`).
 
         With ``keep_preferences`` an existing contact point keeps its ``enabled``,
         ``text`` and ``source``; only its address changes.  Every loaded point's
@@ -144,6 +148,10 @@ class Store(Protocol):
         (:func:`contact_prefs.ledger.consent_of_load`, with ``actor``): a load
         never clears a revocation.
         """
+
+    def holds_demo(self) -> bool:
+        """Whether a load with ``demo=True`` marked the store: it holds the demo district, and
+        :func:`contact_prefs.demo_data.check_import_target` keeps real records out of it."""
 
     def dump(self) -> Snapshot:
         """Everything stored."""

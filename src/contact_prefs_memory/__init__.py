@@ -115,6 +115,7 @@ class MemoryStore(ClosesOnExit):
     _proposals: dict[str, Proposal] = attrs.field(factory=dict, repr=False)  # in the order proposed
     _schedules: dict[str, Schedule] = attrs.field(factory=dict, repr=False)  # in the order saved
     _chain: list[Link] = attrs.field(factory=list, repr=False)
+    _demo: bool = False
     _writes: int = 0
     _closed: bool = False
     _lock: threading.RLock = attrs.field(factory=threading.RLock, repr=False)
@@ -138,9 +139,11 @@ class MemoryStore(ClosesOnExit):
         remove: Snapshot | None = None,
         keep_preferences: bool = False,
         actor: str = "import",
+        demo: bool = False,
     ) -> LoadReport:
         """Delete the records keyed in ``remove``, then upsert every record of ``snapshot``; every loaded
-        point's ``revoked`` as :func:`~contact_prefs.ledger.consent_of_load` decides.
+        point's ``revoked`` as :func:`~contact_prefs.ledger.consent_of_load` decides; with ``demo``, mark
+        the store as holding demo data.
 
         With ``keep_preferences`` an existing contact point keeps everything but its address (and its
         consent, which belongs to the address).
@@ -167,8 +170,14 @@ class MemoryStore(ClosesOnExit):
             stored_points.update((point.key, point) for point in consent.points)
             self._append_events(consent.events)
             self._refresh({event.address for event in consent.events})  # the other points holding them
+            self._demo = self._demo or demo
             self._writes += 1
             return consent.report
+
+    def holds_demo(self) -> bool:
+        """Whether a load with ``demo=True`` marked the store."""
+        with self._locked():
+            return self._demo
 
     def dump(self) -> Snapshot:
         """Everything stored."""

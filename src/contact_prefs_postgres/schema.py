@@ -221,7 +221,10 @@ ALTER TABLE batches ALTER COLUMN counts DROP DEFAULT;
 #
 # Schedules: which schedule a batch applied or reverted, what a revert left alone by reason
 # ([[reason, n], ...] in Reason order), and the schedules in the order they were saved (seq).
+#
+# Demo data: meta.demo is true once a load of the demo district marked the store (Store.holds_demo).
 VERSION_3 = """
+ALTER TABLE meta ADD COLUMN demo boolean NOT NULL DEFAULT false;
 ALTER TABLE batches ADD COLUMN schedule_id text;
 ALTER TABLE batches ADD COLUMN left_alone jsonb NOT NULL DEFAULT '[]';
 CREATE TABLE schedules (

@@ -144,6 +144,14 @@ class PostgresStore(ClosesOnExit):
         with self._transaction(READ) as cursor:
             return scoped_snapshot(cursor, spec, self._version(cursor))
 
+    def holds_demo(self) -> bool:
+        """Whether a load with ``demo=True`` marked the store (``meta.demo``)."""
+        with self._transaction(READ) as cursor:
+            row = cursor.execute("SELECT demo FROM meta").fetchone()
+        if row is None:
+            raise StoreError(f"the store at {self.url} has lost its meta row")
+        return bool(row[0])
+
     def history(self) -> tuple[BatchRecord, ...]:
         with self._transaction(READ) as cursor:
             return tuple(reversed(transfer.history(cursor)))
@@ -186,11 +194,13 @@ class PostgresStore(ClosesOnExit):
         remove: Snapshot | None = None,
         keep_preferences: bool = False,
         actor: str = "import",
+        demo: bool = False,
     ) -> LoadReport:
         """Delete the records keyed in ``remove``, upsert every record of ``snapshot``, and record
         the revocations of points loaded as revoked; every loaded point's ``revoked`` is what
         :func:`~contact_prefs.ledger.consent_of_load` says, and so is that of every stored point
-        holding an address the load revoked."""
+        holding an address the load revoked.  With ``demo``, ``meta.demo`` marks the store in the
+        same transaction."""
         removed = remove.collections() if remove is not None else {}
         gone = [(p.owner_id, METHOD_VALUES[p.method]) for p in removed.get(CONTACT_POINTS.name, ())]
         with self._transaction(WRITE) as cursor:
@@ -218,6 +228,8 @@ class PostgresStore(ClosesOnExit):
             ledgers.append(cursor, consent.events)
             ledgers.write_floors(cursor, consent.reached)
             bump_version(cursor)
+            if demo:  # the meta row is locked by the bump already
+                cursor.execute("UPDATE meta SET demo = true")
             chain_rows.append(cursor, chained)
         return consent.report
 

@@ -39,6 +39,8 @@ Conventions of every version:
 * Schedules (version 4 too): one ``schedules`` row per schedule, and each
   batch row names the schedule it applied or reverted (see
   :mod:`contact_prefs_sqlite.schedule_rows`).
+* Demo data (version 4 too): ``state.demo`` is 1 once a load of the demo
+  district marked the store (``Store.holds_demo``).
 """
 
 from __future__ import annotations
@@ -269,6 +271,8 @@ _VERSION_4 = (
         end_batch TEXT,
         left_alone TEXT NOT NULL DEFAULT '[]'
     )""",
+    # Whether the store holds the demo district (1 once a load marked it: Store.holds_demo).
+    "ALTER TABLE state ADD COLUMN demo INTEGER NOT NULL DEFAULT 0",
     # Chain the history as it stands: batches, then consent events, then policy changes.
     chain_rows.chain_existing_history,
 )

@@ -144,6 +144,11 @@ class SQLiteStore(ClosesOnExit):
             collections, selection = narrowed(connection, spec)
             return unchecked_snapshot(collections, selection=selection, version=self._version(connection))
 
+    def holds_demo(self) -> bool:
+        """Whether a load with ``demo=True`` marked the store (``state.demo``)."""
+        with self._transaction("read") as connection:
+            return bool(connection.execute("SELECT demo FROM state").fetchone()[0])
+
     def history(self) -> tuple[BatchRecord, ...]:
         """Every commit and undo, newest first, with its changes rebuilt exactly."""
         with self._transaction("read the history of") as connection:
@@ -167,12 +172,13 @@ class SQLiteStore(ClosesOnExit):
         remove: Snapshot | None = None,
         keep_preferences: bool = False,
         actor: str = "import",
+        demo: bool = False,
     ) -> LoadReport:
         """Delete the records keyed in ``remove``, then upsert every record of ``snapshot``, atomically;
         every loaded point's ``revoked`` as :func:`~contact_prefs.ledger.consent_of_load` decides.
 
         The revocations the load records reach every point holding their
-        addresses, loaded or not, in the same transaction.
+        addresses, loaded or not, in the same transaction; so does the mark of ``demo``.
         """
         with self._transaction("load records into", write=True) as connection:
             if remove is not None:
@@ -193,6 +199,8 @@ class SQLiteStore(ClosesOnExit):
                 [(*points.to_row(point), key) for point, key in zip(consent.points, keys, strict=True)],
             )
             ledgers.refresh(connection, {event.address for event in consent.events})
+            if demo:
+                connection.execute("UPDATE state SET demo = 1")
         if consent.events:
             log.info("load by %s: %d revocations recorded", actor, len(consent.events))
         return consent.report

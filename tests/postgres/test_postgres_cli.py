@@ -62,7 +62,9 @@ def test_no_command_shows_the_password_of_the_store_it_works_on(
     assert f"error: the store {shown} already holds" in run("demo", "--students", "20", code=2)
     assert f"no batch 'deadbeef' in the history of {shown}" in run("show", "deadbeef", code=2)
     assert f"no batch 'deadbeef' in the history of {shown}" in run("undo", "deadbeef", "--actor", "a", "--yes", code=2)
-    assert f"Imported {files} into {shown}:" in run("import", "csv", str(files))
+    assert f"error: the store {shown} holds the demo district" in run("import", "csv", str(files), code=2)
+    assert f"Imported {files} into {shown}:" in run("import", "csv", str(files), "--into-demo")
+    assert run("info").endswith("\nDemo data: yes, loaded by contact-prefs demo\n")
     batch = json.loads(run("apply", "--mode", "students", "--set", "behavior=on", "--actor", "ann", "--yes",
                            "--format", "json"))["batch_id"]  # fmt: skip
     run("plan", "--mode", "students", "--set", "general=on", "--details")

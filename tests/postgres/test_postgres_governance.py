@@ -276,6 +276,7 @@ def test_a_version_2_store_migrates_by_chaining_its_history_in_order(
         "ALTER TABLE batches DROP COLUMN proposal_id, DROP COLUMN proposer, DROP COLUMN approver",
         "ALTER TABLE batches DROP COLUMN schedule_id, DROP COLUMN left_alone",
         "DROP TABLE proposals",
+        "ALTER TABLE meta DROP COLUMN demo",
         "UPDATE meta SET schema_version = 2",
     )
     monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:2])

@@ -116,3 +116,23 @@ def test_a_schema_holding_other_tables_is_a_clear_error(schema_url: str, connect
     with pytest.raises(StoreError, match=r"cannot prepare the store at .*persons.* already exists"):
         open_store(schema_url)
     assert admin.execute(sql.SQL("SELECT count(*) FROM {}.persons").format(name)).fetchone() == (0,)
+
+
+def test_the_demo_mark_outlives_the_connection_and_a_version_2_store_migrates_unmarked(
+    schema_url: str, new_schema: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contact_prefs_postgres import schema
+
+    with open_store(schema_url) as store:
+        store.load(Snapshot(persons=[Person(id="p1")]), demo=True)
+    with open_store(schema_url) as reopened:
+        assert reopened.holds_demo() is True
+    older = new_schema()
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:2])
+    with open_store(older) as store:  # version 2 has no mark: demo data loaded then is not known as such
+        store.load(Snapshot(persons=[Person(id="p1")]))
+    monkeypatch.undo()
+    with open_store(older) as migrated:
+        assert migrated.holds_demo() is False
+        migrated.load(Snapshot(), demo=True)
+        assert migrated.holds_demo() is True

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from ..demo_data import DEMO_LOADER
 from ..enums import Method
 from ..inventory import Inventory
 from .results import aligned, to_csv
@@ -29,6 +30,8 @@ class StoreInfo:
     inventory: Inventory
     batches: int
     reviews_waiting: int
+    demo: bool
+    """The store's own mark (``Store.holds_demo``): the demo district was loaded into it."""
 
     def data(self) -> dict[str, Any]:
         inventory = self.inventory
@@ -59,8 +62,9 @@ class StoreInfo:
                 }
                 for school in inventory.schools
             },
-            "demo_data": inventory.looks_like_demo,
-            "demo_data_why": inventory.demo_why,
+            "demo_data": self.demo,
+            "addresses_look_like_demo": inventory.looks_like_demo,
+            "addresses_why": inventory.demo_why,
         }
 
     def csv(self) -> str:
@@ -89,9 +93,20 @@ class StoreInfo:
             lines += [aligned(table), ""]
         else:
             lines += ["No enrollments: no school is known.", ""]
-        verdict = "looks like demo data" if inventory.looks_like_demo else "does not look like demo data"
-        lines.append(f"Demo data: {verdict}: {inventory.demo_why}")
+        lines.append(f"Demo data: {self.demo_verdict()}")
         return "\n".join(lines)
+
+    def demo_verdict(self) -> str:
+        """Whether the store holds demo data, as it remembers it; the addresses are a hint when they
+        disagree: demo data loaded before stores kept the mark, or real records imported into the demo."""
+        inventory = self.inventory
+        if self.demo:
+            if inventory.looks_like_demo or not any(inventory.points.values()):
+                return f"yes, loaded by {DEMO_LOADER}"
+            return f"yes, loaded by {DEMO_LOADER}, but {inventory.demo_why}"
+        if inventory.looks_like_demo:
+            return f"no, but its addresses look like demo data: {inventory.demo_why}"
+        return "no"
 
 
 def _flat(data: Any, prefix: str = "") -> Iterator[tuple[str, str]]:

@@ -212,6 +212,11 @@ class CheckedStore:
         self._checked(report, LoadReport, "load()")
         return report
 
+    def holds_demo(self) -> bool:
+        held = self.inner.holds_demo()
+        assert type(held) is bool, f"holds_demo() returned a {type(held).__name__}, not a bool"
+        return held
+
     def dump(self) -> Snapshot:
         return self._checked_snapshot(self.inner.dump(), "dump()")
 

@@ -164,11 +164,12 @@ class StoreStateMachine(RuleBasedStateMachine):
         district=strategies.districts(),
         remove=st.none() | strategies.districts(),
         keep_preferences=st.booleans(),
+        demo=st.booleans(),
     )
-    def load(self, district: Snapshot, remove: Snapshot | None, keep_preferences: bool) -> None:
+    def load(self, district: Snapshot, remove: Snapshot | None, keep_preferences: bool, demo: bool) -> None:
         removed = 0 if remove is None else len(remove)
-        note(f"load {len(district)} records after removing {removed}, keep_preferences={keep_preferences}")
-        self._load(lambda store: store.load(district, remove=remove, keep_preferences=keep_preferences))
+        note(f"load {len(district)} records after removing {removed}, {keep_preferences=}, {demo=}")
+        self._load(lambda store: store.load(district, remove=remove, keep_preferences=keep_preferences, demo=demo))
 
     @precondition(lambda self: bool(self.reference.dump().contact_points))
     @rule(data=st.data())
@@ -383,6 +384,10 @@ class StoreStateMachine(RuleBasedStateMachine):
         assert [self._mapped_schedule(schedule) for schedule in self.tested.schedules()] == list(
             self.reference.schedules()
         )
+
+    @invariant()
+    def same_demo_mark(self) -> None:
+        assert self.tested.holds_demo() is self.reference.holds_demo()
 
     @invariant()
     def version_is_stable_between_writes(self) -> None:

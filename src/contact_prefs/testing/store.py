@@ -34,7 +34,8 @@ use on their own: :class:`~.lifecycle.LifecycleContract`,
 :class:`~.loading.LoadingContract`, :class:`~.commit.CommitContract`,
 :class:`~.undo.UndoContract`, :class:`~.privacy.PrivacyContract` and
 :class:`~.consent.ConsentContract`, :class:`~.governance.GovernanceContract` and
-:class:`~.transfer.TransferContract` and :class:`~.schedules.ScheduleContract`.
+:class:`~.transfer.TransferContract` and :class:`~.schedules.ScheduleContract` and
+:class:`~.demo_data.DemoDataContract`.
 ``DISTRICT`` and ``SPEC`` (a small district and a batch that changes all four
 of its saved points) are there for a backend's own tests too.
 
@@ -47,6 +48,7 @@ from .base import EXAMPLES, ContractBase, StoreFactory
 from .checks import CheckedStore, RawPoint, RawPointReader
 from .commit import CommitContract
 from .consent import ConsentContract
+from .demo_data import DemoDataContract
 from .district import (
     ADDRESSES,
     CELL,
@@ -102,6 +104,7 @@ __all__ = [
     "CommitContract",
     "ConsentContract",
     "ContractBase",
+    "DemoDataContract",
     "GovernanceContract",
     "LifecycleContract",
     "LoadingContract",
@@ -128,6 +131,7 @@ class StoreContract(
     GovernanceContract,
     TransferContract,
     ScheduleContract,
+    DemoDataContract,
 ):
     """The whole store contract, as tests to mix into a backend's ``Test*`` class.
 
