@@ -4,6 +4,9 @@ Loaded here, before the test modules are imported, because the kit and the
 tests size their examples with ``contact_prefs.testing.profiles.examples``
 when their settings are made.  ``.ci/run`` selects the thorough profile;
 ``HYPOTHESIS_PROFILE=ci pytest`` does the same.
+
+The ``as_version_1`` fixture rewrites a backup as version 1 of the archive
+format wrote it, for the tests of reading and restoring older backups.
 """
 
 import hashlib
