@@ -59,8 +59,12 @@ V1_SECTIONS = ("records", "history", "consent_events", "reviews", "consent_polic
 its contents carry no chain; :func:`contact_prefs.contents.needs_chain` says whether restoring them
 would give a history that does not verify.  Any other version is refused (a newer one may hold
 sections this reader does not know)."""
-READABLE = {1: V1_SECTIONS, 2: tuple(section.name for section in SECTIONS)}
-"""The sections of each version this reader reads, in order."""
+V2_SECTIONS = (*V1_SECTIONS, "proposals", "schedules", "chain")
+READABLE = {1: V1_SECTIONS, 2: V2_SECTIONS}
+"""The sections of each version this reader reads, in order.  A new section of the contents is a
+new version: its sections here, and :data:`VERSION` raised (the check below insists)."""
+
+assert READABLE[VERSION] == tuple(section.name for section in SECTIONS), "a new section needs a new VERSION"
 MANIFEST = "manifest.json"
 CHUNK = 1 << 20
 
