@@ -6,7 +6,9 @@ the same records, batch ids, times, actors, ledger order, review ids and
 policy.  Its parts are *sections*, listed in :data:`SECTIONS` in the order
 archives and reports use.  A new kind of thing a store keeps (a journal, say)
 is a new field here, its entry in :data:`SECTIONS`, its codec in
-:data:`contact_prefs.formats.sections.CODECS`, and its reading and writing in
+:data:`contact_prefs.formats.sections.CODECS`, a new version of the archive
+format (:data:`contact_prefs.formats.archive.READABLE`, which reads the
+older ones with the new section empty), and its reading and writing in
 each backend's ``contents()`` and ``receive()``; every count, comparison,
 refusal and archive then picks it up from the list.
 """
