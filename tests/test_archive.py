@@ -12,14 +12,17 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contact_prefs import Method, Snapshot, Store, open_store
+from contact_prefs import Method, Reason, Snapshot, Store, open_store
+from contact_prefs.chain import entries_of, verify_chain
 from contact_prefs.consent import ConsentEvent
-from contact_prefs.contents import StoreContents, differences
+from contact_prefs.contents import StoreContents, differences, needs_chain, rechained
 from contact_prefs.formats.archive import MANIFEST, ArchiveError, Source, read_archive, write_archive
+from contact_prefs.proposals import Approval
 from contact_prefs.testing.checks import CheckedStore, RawPoint
 from contact_prefs.testing.consent_data import consent_events
 from contact_prefs.testing.district import CROWDED_DISTRICTS
@@ -71,6 +74,84 @@ def test_any_district_and_ledger_round_trip(
     assert [e.received_at.utcoffset() for e in read.consent_events] == [e.received_at.utcoffset() for e in events]
 
 
+def test_proposals_schedules_the_chain_and_what_batches_name_read_back(contents: StoreContents, tmp_path: Path) -> None:
+    assert contents.proposals and contents.schedules and contents.chain  # what fill() makes
+    # A revert that left points alone, and a batch of an approved proposal, as a store records them.
+    reverted = attrs.evolve(
+        contents.history[-1], batch_id="revert", schedule_id="summer", left_alone={Reason.FOOD_SERVICE: 2}
+    )
+    applied = attrs.evolve(
+        contents.history[0], batch_id="applied", approval=Approval(proposal_id="p1", proposer="alice", approver="bob")
+    )
+    sent = attrs.evolve(contents, history=(*contents.history, reverted, applied))
+    write_archive(sent, tmp_path / "backup.zip", source=SOURCE)
+    read = read_archive(tmp_path / "backup.zip").contents
+    assert_same(read, sent)
+    assert (read.history[-2].left_alone, read.history[-1].approval) == (reverted.left_alone, applied.approval)
+    assert read.head == contents.head
+    with zipfile.ZipFile(tmp_path / "backup.zip") as archive:
+        last = json.loads(archive.read("history.jsonl").splitlines()[-2])
+        assert (last["schedule_id"], last["left_alone"], last["approval"]) == ("summer", [["food_service", 2]], None)
+        first_link = json.loads(archive.read("chain.jsonl").splitlines()[0])
+        assert first_link["seq"] == 1 and first_link["prev"] == "0" * 64
+
+
+def test_a_link_that_is_no_link_is_refused_by_line(archive: Path) -> None:
+    def broken(data: bytes) -> bytes:
+        first, *rest = data.splitlines(keepends=True)
+        link = json.loads(first)
+        link["seq"] = "one"
+        return b"".join([json.dumps(link).encode() + b"\n", *rest])
+
+    _rewrite_member(archive, "chain", broken)
+    with pytest.raises(
+        ArchiveError, match=r"member chain\.jsonl, line 1: cannot be read: a link's seq is a whole number"
+    ):
+        read_archive(archive)
+
+
+def test_a_version_1_archive_reads_its_missing_sections_as_empty(
+    archive: Path, contents: StoreContents, as_version_1: Any
+) -> None:
+    as_version_1(archive)
+    read = read_archive(archive)
+    assert read.manifest.version == 1
+    assert list(read.manifest.sections) == [
+        "records",
+        "history",
+        "consent_events",
+        "reviews",
+        "consent_policy",
+        "policy_changes",
+    ]
+    assert (read.contents.proposals, read.contents.schedules, read.contents.chain) == ((), (), ())
+    assert [batch.approval for batch in read.contents.history] == [None] * len(contents.history)
+    assert [batch.schedule_id for batch in read.contents.history] == [None] * len(contents.history)
+    # What version 1 did not keep is all that differs.
+    assert [found.split()[0] for found in differences(read.contents, contents)] == [
+        "history",
+        "proposals",
+        "schedules",
+        "chain",
+    ]
+    assert [attrs.evolve(batch, approval=None, schedule_id=None) for batch in contents.history] == list(
+        read.contents.history
+    )
+    # Restored as it is, its history would not verify; chained anew, it does (with a head of its own).
+    assert needs_chain(read.contents)
+    chained = rechained(read.contents)
+    assert not needs_chain(chained) and chained.head != contents.head
+    entries = entries_of(
+        history=chained.history,
+        consent_events=chained.consent_events,
+        policy_changes=chained.policy_changes,
+        proposals=chained.proposals,
+        schedules=chained.schedules,
+    )
+    assert verify_chain(chained.chain, entries).intact
+    assert not needs_chain(StoreContents(records=contents.records))  # records alone need no chain
+
+
 def test_an_archive_is_readable_by_its_owner_only(contents: StoreContents, tmp_path: Path) -> None:
     old = os.umask(0)
     try:
@@ -98,6 +179,21 @@ def _rewrite(path: Path, change: Any) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in members.items():
             archive.writestr(name, change(name, data))
+
+
+def _rewrite_member(path: Path, section: str, change: Any) -> None:
+    """Rewrite the member of ``section`` with ``change(data) -> data``, its size and checksum in the
+    manifest with it: a consistent archive holding what ``change`` made."""
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(members[MANIFEST])
+    member = manifest["sections"][section]
+    data = members[member["name"]] = change(members[member["name"]])
+    member.update(size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    members[MANIFEST] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
 
 
 def _manifest(change: Any) -> Any:
@@ -151,8 +247,10 @@ def test_a_truncated_file_is_refused(archive: Path) -> None:
 
 
 def test_another_version_of_the_format_is_refused(archive: Path) -> None:
-    _rewrite(archive, _manifest(lambda manifest: manifest.update(version=2)))
-    with pytest.raises(ArchiveError, match=r"member manifest\.json: names version 2 of the format"):
+    _rewrite(archive, _manifest(lambda manifest: manifest.update(version=3)))
+    with pytest.raises(
+        ArchiveError, match=r"member manifest\.json: names version 3 of the format; .* reads versions 1"
+    ):
         read_archive(archive)
 
 
@@ -212,7 +310,7 @@ def test_the_manifest_says_when_and_from_where(contents: StoreContents, tmp_path
     write_archive(contents, tmp_path / "backup.zip", source=source, now=now)
     with zipfile.ZipFile(tmp_path / "backup.zip") as archive:
         manifest = json.loads(archive.read(MANIFEST))
-        assert manifest["format"] == "contact-prefs-backup" and manifest["version"] == 1
+        assert manifest["format"] == "contact-prefs-backup" and manifest["version"] == 2
         assert manifest["created_at"] == "2026-12-03T02:00:00+00:00"
         assert manifest["source"] == {"store": "sqlite:///district.db", "backend": "sqlite", "schema_version": 3}
         for section, member in manifest["sections"].items():

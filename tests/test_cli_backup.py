@@ -9,12 +9,16 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 
 from contact_prefs import Method, Store, open_store
+from contact_prefs.chain import ChainReport
 from contact_prefs.cli import main
 from contact_prefs.contents import StoreContents, differences
+from contact_prefs.governance import verify_history
 from contact_prefs.testing.checks import CheckedStore, RawPoint
+from contact_prefs.testing.district import DISTRICT
 from contact_prefs.testing.transfer import assert_same, fill
 
 
@@ -40,6 +44,14 @@ def district(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     yield url
 
 
+def head_of(url: str) -> str:
+    """The head ``verify`` finds in the store at ``url`` (which must verify)."""
+    with open_store(url) as store:
+        report = verify_history(store)
+    assert report.intact, report.problem
+    return report.head
+
+
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     out, err = capsys.readouterr()
@@ -50,24 +62,33 @@ def test_backup_then_restore_gives_back_everything(district: str, capsys: pytest
     code, out, err = run(capsys, "--store", district, "backup", "night.zip")
     assert (code, err) == (0, "")
     assert out.startswith(f"Backed up {district} to night.zip:\n")
-    listed = [line.strip().rsplit(maxsplit=1) for line in out.splitlines()[1:6]]
+    links = len(contents_of(district).chain)
+    listed = [line.strip().rsplit(maxsplit=1) for line in out.splitlines()[1:9]]
     assert listed == [
         ["Records", "15"],
-        ["Batches", "3"],
+        ["Batches", "5"],
         ["Consent events", "2"],
         ["Reviews", "2"],
         ["Policy changes", "1"],
+        ["Proposals", "2"],
+        ["Schedules", "2"],
+        ["Chain links", str(links)],
     ]
+    head = head_of(district)
+    assert out.splitlines()[9] == f"Head of the history: {head}"
     digest = out.splitlines()[-1]
     assert digest.startswith("SHA-256: ") and digest.endswith(" bytes)")
     code, out, err = run(capsys, "restore", "night.zip", "--store", "sqlite:///restored.db")
     assert (code, err) == (0, "")
     assert out.startswith("Restored night.zip into sqlite:///restored.db:\n")
     assert out.endswith(
-        "Verified: 15 records, 3 batches, 2 consent events, 2 reviews, 1 policy change and the consent policy, "
-        "identical in both stores.\n"
+        "Verified: 15 records, 5 batches, 2 consent events, 2 reviews, 1 policy change, 2 proposals, 2 schedules, "
+        f"{links} chain links and the consent policy, identical in both stores; the history verifies, head {head}.\n"
     )
     assert_same(contents_of("sqlite:///restored.db"), contents_of(district))
+    # What verify says of the restored store: the head the backup printed.
+    code, out, _ = run(capsys, "verify", "--store", "sqlite:///restored.db", "--expect-head", head)
+    assert code == 0 and out.startswith(f"The history is intact: {links} entries, head {head}")
 
 
 def test_the_backup_file_is_for_its_owner_only(district: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,14 +102,18 @@ def test_backup_json(district: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "backup", "night.zip", "--store", district, "--format", "json")
     data = json.loads(out)
     assert code == 0
-    assert set(data) == {"file", "sha256", "size", "store", "created_at", "counts", "record_counts"}
+    assert set(data) == {"file", "sha256", "size", "store", "created_at", "head", "counts", "record_counts"}
+    assert data["head"] == head_of(district)
     assert data["counts"] == {
         "records": 15,
-        "history": 3,
+        "history": 5,
         "consent_events": 2,
         "reviews": 2,
         "consent_policy": 1,
         "policy_changes": 1,
+        "proposals": 2,
+        "schedules": 2,
+        "chain": len(contents_of(district).chain),
     }
     assert data["record_counts"]["contact_points"] == 7
     assert (data["file"], data["store"], data["size"]) == ("night.zip", district, Path("night.zip").stat().st_size)
@@ -129,7 +154,7 @@ def test_restore_into_a_store_that_holds_anything_is_refused(district: str, caps
     code, out, _ = run(capsys, "restore", "night.zip", "--store", target, "--replace", "--format", "json")
     data = json.loads(out)
     assert code == 0 and data["verified"] is True and data["differences"] == []
-    assert data["counts"]["history"] == 3
+    assert (data["counts"]["history"], data["head"], data["rechained"]) == (5, head_of(district), False)
     assert_same(contents_of(target), contents_of(district))
 
 
@@ -143,7 +168,7 @@ def _truncated(members: dict[str, bytes]) -> None:
 
 def _newer(members: dict[str, bytes]) -> None:
     manifest = json.loads(members["manifest.json"])
-    manifest["version"] = 2
+    manifest["version"] = 3
     members["manifest.json"] = json.dumps(manifest).encode()
 
 
@@ -152,7 +177,7 @@ def _newer(members: dict[str, bytes]) -> None:
     [
         (_altered, "night.zip, member records.jsonl: does not match its SHA-256"),
         (_truncated, "night.zip, member history.jsonl: holds "),
-        (_newer, "night.zip, member manifest.json: names version 2 of the format"),
+        (_newer, "night.zip, member manifest.json: names version 3 of the format"),
     ],
 )
 def test_restore_checks_the_backup_before_it_opens_the_store(
@@ -181,8 +206,11 @@ def test_copy_between_two_sqlite_files_is_verified(district: str, capsys: pytest
     code, out, err = run(capsys, "copy", "--from", district, "--to", "sqlite:///copy.db")
     assert (code, err) == (0, "")
     assert out.startswith(f"Copied {district} to sqlite:///copy.db:\n")
-    assert "Verified: 15 records, 3 batches" in out
+    head = head_of(district)
+    assert "Verified: 15 records, 5 batches" in out
+    assert out.endswith(f"identical in both stores; the history verifies, head {head}.\n")
     assert_same(contents_of("sqlite:///copy.db"), contents_of(district))
+    assert head_of("sqlite:///copy.db") == head
     code, _, err = run(capsys, "copy", "--from", district, "--to", "sqlite:///copy.db")
     assert code == 2 and "is not empty" in err
     code, out, _ = run(capsys, "copy", "--from", district, "--to", "sqlite:///copy.db", "--replace", "--format", "json")
@@ -193,6 +221,7 @@ def test_copy_between_two_sqlite_files_is_verified(district: str, capsys: pytest
         "to": "sqlite:///copy.db",
         "verified": True,
         "differences": [],
+        "head": head,
         "counts": contents_of(district).counts(),
     }
 
@@ -205,6 +234,74 @@ def test_copy_says_when_the_stores_differ(
     code, out, _ = run(capsys, "copy", "--from", district, "--to", "sqlite:///copy.db")
     assert code == 1
     assert out.splitlines()[-1] == "Verification FAILED: the stores differ in history (entry 2 of 3 differs)"
+
+
+@pytest.mark.parametrize(
+    ("report", "said"),
+    [
+        (
+            ChainReport(head="a" * 64, links=3, problem="batch b1, chained at position 1, was changed", position=1),
+            "the history does not verify (batch b1, chained at position 1, was changed)",
+        ),
+        (ChainReport(head="a" * 64, links=3), f"the history's head is {'a' * 64}, not "),
+    ],
+)
+def test_copy_says_when_the_copied_history_does_not_verify(
+    report: ChainReport, said: str, district: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A target whose chain does not verify, or ends at another head (here: made to): exit 1, saying so.
+    monkeypatch.setattr("contact_prefs.cli_backup.verify_history", lambda store: report)
+    code, out, _ = run(capsys, "copy", "--from", district, "--to", "sqlite:///copy.db")
+    assert code == 1
+    assert out.splitlines()[-1].startswith(f"Verification FAILED: the stores differ in {said}")
+    assert run(capsys, "--store", district, "backup", "night.zip")[0] == 0
+    code, out, _ = run(capsys, "restore", "night.zip", "--store", "sqlite:///other.db", "--format", "json")
+    data = json.loads(out)
+    assert code == 1 and data["verified"] is False and data["differences"][0].startswith(said)
+
+
+def test_a_version_1_backup_is_restored_only_chained_anew(
+    district: str, capsys: pytest.CaptureFixture[str], as_version_1: Callable[[Path], None]
+) -> None:
+    assert run(capsys, "--store", district, "backup", "night.zip")[0] == 0
+    as_version_1(Path("night.zip"))
+    code, out, err = run(capsys, "restore", "night.zip", "--store", "sqlite:///restored.db")
+    assert (code, out) == (2, "")
+    assert "night.zip is a backup of version 1, made before backups kept the history's chain" in err
+    assert "--rechain" in err and "nothing was written" in err
+    assert not Path("restored.db").exists()
+    code, out, err = run(capsys, "restore", "night.zip", "--store", "sqlite:///restored.db", "--rechain")
+    assert (code, err) == (0, "")
+    assert "The archive (version 1) had no chain: its history was chained anew." in out
+    head = head_of("sqlite:///restored.db")  # it verifies, with a head of its own
+    assert head != head_of(district) and out.endswith(f"the history verifies, head {head}.\n")
+    restored, source = contents_of("sqlite:///restored.db"), contents_of(district)
+    # Only what version 1 did not keep differs: the batches' approval and schedule, proposals, schedules.
+    assert [found.split()[0] for found in differences(restored, source)] == [
+        "history",
+        "proposals",
+        "schedules",
+        "chain",
+    ]
+    assert list(restored.history) == [attrs.evolve(b, approval=None, schedule_id=None) for b in source.history]
+    assert (restored.proposals, restored.schedules) == ((), ())
+
+
+def test_a_version_1_backup_without_history_restores_as_it_is(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    as_version_1: Callable[[Path], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with open_store("sqlite:///records.db") as store:
+        store.load(DISTRICT)
+    assert run(capsys, "--store", "sqlite:///records.db", "backup", "night.zip")[0] == 0
+    as_version_1(Path("night.zip"))
+    code, out, _ = run(capsys, "restore", "night.zip", "--store", "sqlite:///restored.db", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["verified"] is True and data["rechained"] is False
+    assert data["head"] == "0" * 64 == head_of("sqlite:///restored.db")
 
 
 def test_copy_refuses_a_mistyped_source_and_one_store_twice(district: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,11 +8,14 @@ import attrs
 import pytest
 
 from contact_prefs import ConsentPolicy, StoreNotEmptyError
+from contact_prefs.chain import GENESIS, chain_after, entries_of, verify_chain
 from contact_prefs.consent import Channel, ConsentAction, ConsentEvent
-from contact_prefs.contents import StoreContents, check_receivable, differences, holding
+from contact_prefs.contents import StoreContents, check_receivable, differences, holding, needs_chain, rechained
 from contact_prefs.ledger import new_review
+from contact_prefs.proposals import Proposal
+from contact_prefs.schedules import new_schedule
 from contact_prefs.store import BatchRecord
-from contact_prefs.testing.district import DISTRICT, SPEC
+from contact_prefs.testing.district import DAY, DISTRICT, SPEC
 
 AT = datetime.datetime(2026, 12, 4, 16, 0, tzinfo=datetime.UTC)
 EVENT = ConsentEvent(
@@ -23,6 +26,16 @@ EVENT = ConsentEvent(
     recorded_by="vendor-feed",
 )
 BATCH = BatchRecord(batch_id="b1", actor="staff", at=AT, spec=SPEC, counts={}, changes=())
+PROPOSAL = Proposal(
+    proposal_id="p1",
+    spec=SPEC,
+    digest="0" * 64,
+    counts={},
+    proposer="alice",
+    at=AT,
+    expires_at=AT + datetime.timedelta(days=7),
+)
+SCHEDULE = new_schedule(SPEC, starts_on=DAY, actor="alice", at=AT, schedule_id="s1")
 REVIEW = new_review(
     "r1", address="+12805550143", message="?", channel=Channel.KEYWORD_REPLY, received_at=AT, policy=ConsentPolicy()
 )
@@ -73,3 +86,29 @@ def test_ids_are_unique_as_in_every_store() -> None:
         StoreContents(history=[BATCH, BATCH])
     with pytest.raises(ValueError, match="reviews: entry 2 repeats the review id"):
         StoreContents(reviews=[REVIEW, REVIEW])
+
+
+def test_proposals_schedules_and_the_chain_are_sections() -> None:
+    entries = entries_of(history=[BATCH], consent_events=[EVENT], policy_changes=[], proposals=[PROPOSAL])
+    links = chain_after(None, entries)
+    held = StoreContents(
+        history=[BATCH], consent_events=[EVENT], proposals=[PROPOSAL], schedules=[SCHEDULE], chain=links
+    )
+    assert held.head == links[-1].hash and StoreContents().head == GENESIS
+    assert holding(held.holdings()) == "1 batch, 1 consent event, 1 proposal, 1 schedule, 3 chain links"
+    assert not StoreContents(schedules=[SCHEDULE]).is_empty()
+    assert differences(held, attrs.evolve(held, chain=links[:-1])) == ["chain (3 entries and 2)"]
+    with pytest.raises(ValueError, match="proposals: entry 2 repeats the proposal id"):
+        StoreContents(proposals=[PROPOSAL, PROPOSAL])
+    with pytest.raises(ValueError, match="schedules: entry 2 repeats the schedule id"):
+        StoreContents(schedules=[SCHEDULE, SCHEDULE])
+
+
+def test_contents_without_their_chain_are_chained_anew_only_when_asked() -> None:
+    unchained = StoreContents(records=DISTRICT, history=[BATCH], consent_events=[EVENT], proposals=[PROPOSAL])
+    assert needs_chain(unchained) and not needs_chain(StoreContents(records=DISTRICT))
+    chained = rechained(unchained)
+    assert not needs_chain(chained) and rechained(chained) is chained
+    entries = entries_of(history=[BATCH], consent_events=[EVENT], policy_changes=[], proposals=[PROPOSAL])
+    assert verify_chain(chained.chain, entries).intact
+    assert [link.kind.value for link in chained.chain] == ["batch", "consent", "proposal"]

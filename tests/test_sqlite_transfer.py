@@ -1,4 +1,5 @@
-"""SQLite: receive() is one transaction, and the consent tables stay append-only around a replacement."""
+"""SQLite: receive() is one transaction, and the consent tables and the chain stay append-only around a
+replacement."""
 
 from __future__ import annotations
 
@@ -27,15 +28,17 @@ def sent(tmp_path: Path) -> StoreContents:
 
 
 def refuses_changes(path: Path) -> bool:
-    """Whether the file's consent ledger and policy changes (neither empty) refuse an UPDATE and a DELETE."""
+    """Whether the file's consent ledger, policy changes and chain (none empty) refuse an UPDATE and a DELETE."""
     with sqlite3.connect(path) as db:
-        for table in ("consent_events", "policy_changes"):
+        for table in ("consent_events", "policy_changes", "chain"):
             assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, f"{table} is empty"
         for statement in (
             "UPDATE consent_events SET evidence = ''",
             "DELETE FROM consent_events",
             "UPDATE policy_changes SET why = ''",
             "DELETE FROM policy_changes",
+            "UPDATE chain SET key = ''",
+            "DELETE FROM chain",
         ):
             try:
                 db.execute(statement)

@@ -5,7 +5,14 @@ They move a :class:`~contact_prefs.contents.StoreContents` through the store
 contract (``contents()`` and ``receive()``), so they work with every backend,
 a third party's included.  ``restore`` and ``copy`` read what they wrote
 back and compare it with what they meant to write (``copy``: with the
-source, read again), and say so; exit 1 when they differ.
+source, read again), verify the target's chained history
+(:func:`~contact_prefs.governance.verify_history`) and check that its head is
+the one archived or copied, and say so; exit 1 when anything differs.
+
+A version-1 archive has no chain: restoring its history as it is would give
+a store that does not verify, so ``restore`` refuses it unless told to
+``--rechain`` it (:func:`~contact_prefs.contents.rechained`), which gives the
+history a new head that vouches for it from the restore on only.
 """
 
 from __future__ import annotations
@@ -17,10 +24,11 @@ from typing import Any
 
 from .cli import EXIT_DONE, STORE_VARIABLE, UsageError, _finished, _progress, _shown_url, _store_url
 from .cli_info import sqlite_schema_version
-from .contents import SECTIONS, StoreContents, counted, differences
+from .contents import SECTIONS, StoreContents, counted, differences, needs_chain, rechained
 from .errors import StoreNotEmptyError, UnknownStoreError
 from .formats.archive import Archive, Source, read_archive, write_archive
 from .formats.results import to_json
+from .governance import verify_history
 from .interrupts import HeldStore, commit_point
 from .plugins import open_store
 from .privacy import redact_url
@@ -43,7 +51,10 @@ def add_backup_commands(commands: argparse._SubParsersAction[Any], store: argpar
         help="erase what the target store holds first (default: refuse a non-empty one)",
     )
 
-    help = "write everything the store holds (records, history, consent ledger, reviews, policy) to one archive file"
+    help = (
+        "write everything the store holds (records, history, consent ledger, reviews, policy, proposals, "
+        "schedules, the history's chain) to one archive file"
+    )
     backup = commands.add_parser("backup", help=help, description=help, parents=[store, output])
     backup.set_defaults(run=_backup, parser=backup)
     backup.add_argument("file", type=Path, metavar="FILE", help="the archive to write (a zip file, mode 0600)")
@@ -53,6 +64,11 @@ def add_backup_commands(commands: argparse._SubParsersAction[Any], store: argpar
     restore = commands.add_parser("restore", help=help, description=help, parents=[store, output, replace])
     restore.set_defaults(run=_restore, parser=restore)
     restore.add_argument("file", type=Path, metavar="FILE", help="the archive that backup wrote")
+    restore.add_argument(
+        "--rechain",
+        action="store_true",
+        help="restore a version-1 archive (made before backups kept the chain) with its history chained anew",
+    )
 
     help = "copy everything one store holds into another (any two backends), then verify both hold the same"
     copy = commands.add_parser("copy", help=help, description=help, parents=[output, replace])
@@ -86,17 +102,21 @@ def _restore(args: argparse.Namespace) -> int:
         args.parser.error("the following arguments are required: --store URL (the store to restore into)")
     _progress(f"Checking {args.file}")
     archive = read_archive(args.file)  # every checksum, before anything is opened or written
+    contents, rechain = _chained(archive, args.rechain)
     url, origin = _store_url(args)
     with _open(url, origin) as opened, commit_point() as point:
-        _progress(f"Writing {len(archive.contents.records):,} records")
-        _receive(HeldStore(opened, point), archive.contents, replace=args.replace)
+        _progress(f"Writing {len(contents.records):,} records")
+        _receive(HeldStore(opened, point), contents, replace=args.replace)
         _progress("Verifying")
-        found = differences(opened.contents(), archive.contents)
+        found = [*differences(opened.contents(), contents), *_history_problems(opened, contents.head)]
         data = {"file": str(args.file), "sha256": archive.sha256, "store": _shown_url(args), **_check(found)}
-        data["counts"] = archive.contents.counts()
-        listing, verdict = _listing(archive.contents), _verdict(archive.contents, found)
-        text = f"Restored {args.file} into {_shown_url(args)}:\n{listing}\n{verdict}"
-        _print(args, data, text)
+        data.update(head=contents.head, rechained=rechain, counts=contents.counts())
+        lines = [f"Restored {args.file} into {_shown_url(args)}:", _listing(contents)]
+        if rechain:
+            version = archive.manifest.version
+            lines.append(f"The archive (version {version}) had no chain: its history was chained anew.")
+        lines.append(_verdict(contents, found))
+        _print(args, data, "\n".join(lines))
         _finished(point)
     return EXIT_DIFFERENT if found else EXIT_DONE
 
@@ -112,8 +132,10 @@ def _copy(args: argparse.Namespace) -> int:
             _progress(f"Writing {len(contents.records):,} records into {shown_to}")
             _receive(HeldStore(opened, point), contents, replace=args.replace)
             _progress("Verifying")
-            found = differences(opened.contents(), source.contents())
-            data = {"from": shown_from, "to": shown_to, **_check(found), "counts": contents.counts()}
+            again = source.contents()
+            found = [*differences(opened.contents(), again), *_history_problems(opened, again.head)]
+            data = {"from": shown_from, "to": shown_to, **_check(found), "head": again.head}
+            data["counts"] = contents.counts()
             text = f"Copied {shown_from} to {shown_to}:\n{_listing(contents)}\n{_verdict(contents, found)}"
             _print(args, data, text)
             _finished(point)
@@ -151,6 +173,31 @@ def _sqlite_file(url: str) -> Path | None:
     return None if path == MEMORY else Path(path)
 
 
+def _chained(archive: Archive, rechain: bool) -> tuple[StoreContents, bool]:
+    """The contents to restore, and whether their chain was built anew: only for an archive without
+    one, and only when asked (``--rechain``)."""
+    contents = archive.contents
+    if not needs_chain(contents):
+        return contents, False
+    if not rechain:
+        raise UsageError(
+            f"{archive.path} is a backup of version {archive.manifest.version}, made before backups kept the "
+            "history's chain: restored as it is, its history would not verify. Pass --rechain to chain its "
+            "history anew (the new head vouches for it from this restore on only); nothing was written"
+        )
+    return rechained(contents), True
+
+
+def _history_problems(store: Store, head: str) -> list[str]:
+    """What is wrong with the chained history ``store`` holds now, if it is not intact with ``head``."""
+    report = verify_history(store)
+    if not report.intact:
+        return [f"the history does not verify ({report.problem})"]
+    if report.head != head:
+        return [f"the history's head is {report.head}, not {head}"]
+    return []
+
+
 def _receive(store: Store, contents: StoreContents, *, replace: bool) -> None:
     try:
         store.receive(contents, replace=replace)
@@ -180,6 +227,7 @@ def _backed_up(archive: Archive) -> dict[str, Any]:
         "size": archive.size,
         "store": manifest.source.store,
         "created_at": manifest.created_at.isoformat(),
+        "head": archive.contents.head,
         "counts": manifest.counts,
         "record_counts": dict(manifest.record_counts),
     }
@@ -190,6 +238,7 @@ def _backed_up_text(archive: Archive) -> str:
         [
             f"Backed up {archive.manifest.source.store} to {archive.path}:",
             _listing(archive.contents),
+            f"Head of the history: {archive.contents.head}",
             f"SHA-256: {archive.sha256} ({archive.size:,} bytes)",
         ]
     )
@@ -211,7 +260,8 @@ def _verdict(contents: StoreContents, found: list[str]) -> str:
         return "Verification FAILED: the stores differ in " + "; ".join(found)
     counts = contents.counts()
     held = ", ".join(counted(s, counts[s.name]) for s in SECTIONS if s.name != "consent_policy")
-    return f"Verified: {held} and the consent policy, identical in both stores."
+    verifies = f"the history verifies, head {contents.head}"
+    return f"Verified: {held} and the consent policy, identical in both stores; {verifies}."
 
 
 def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:

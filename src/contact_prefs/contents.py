@@ -6,7 +6,9 @@ the same records, batch ids, times, actors, ledger order, review ids and
 policy.  Its parts are *sections*, listed in :data:`SECTIONS` in the order
 archives and reports use.  A new kind of thing a store keeps (a journal, say)
 is a new field here, its entry in :data:`SECTIONS`, its codec in
-:data:`contact_prefs.formats.sections.CODECS`, and its reading and writing in
+:data:`contact_prefs.formats.sections.CODECS`, a new version of the archive
+format (:data:`contact_prefs.formats.archive.READABLE`, which reads the
+older ones with the new section empty), and its reading and writing in
 each backend's ``contents()`` and ``receive()``; every count, comparison,
 refusal and archive then picks it up from the list.
 """
@@ -18,13 +20,26 @@ from typing import Any
 
 import attrs
 
+from .chain import Link, chain_after, entries_of, head_of
 from .consent import ConsentEvent, ConsentPolicy, Review
 from .errors import StoreNotEmptyError
 from .ledger import PolicyChange
+from .proposals import Proposal
+from .schedules import Schedule
 from .snapshot import RECORD_FIELDS, Snapshot, _frozen
 from .store import BatchRecord
 
-__all__ = ["SECTIONS", "Section", "StoreContents", "check_receivable", "counted", "differences", "holding"]
+__all__ = [
+    "SECTIONS",
+    "Section",
+    "StoreContents",
+    "check_receivable",
+    "counted",
+    "differences",
+    "holding",
+    "needs_chain",
+    "rechained",
+]
 
 
 def _unique(what: str, key: str) -> Callable[[Any, attrs.Attribute[Any], tuple[Any, ...]], None]:
@@ -52,8 +67,13 @@ class StoreContents:
     included); ``history``: every commit and undo, *oldest first*;
     ``consent_events``: every ledger's events in the order they were recorded;
     ``reviews``: the review queue in queue order, waiting and resolved;
-    ``consent_policy`` and its ``policy_changes``, oldest first.  Batch ids
-    and review ids are unique, as in every store.
+    ``consent_policy`` and its ``policy_changes``, oldest first;
+    ``proposals`` in the order proposed and ``schedules`` in the order saved,
+    each as it stands; ``chain``: the links of the history's chain
+    (:mod:`contact_prefs.chain`), in order, as the store holds them: a
+    receiver writes them as given, never recomputed, so that its chain has
+    the same :attr:`head` and verifies.  Batch, review, proposal and schedule
+    ids are unique, as in every store.
     """
 
     records: Snapshot = attrs.field(factory=Snapshot)
@@ -66,6 +86,18 @@ class StoreContents:
     )
     consent_policy: ConsentPolicy = attrs.field(factory=ConsentPolicy)
     policy_changes: tuple[PolicyChange, ...] = attrs.field(default=(), converter=_frozen)
+    proposals: tuple[Proposal, ...] = attrs.field(
+        default=(), converter=_frozen, validator=_unique("proposal id", "proposal_id")
+    )
+    schedules: tuple[Schedule, ...] = attrs.field(
+        default=(), converter=_frozen, validator=_unique("schedule id", "schedule_id")
+    )
+    chain: tuple[Link, ...] = attrs.field(default=(), converter=_frozen)
+
+    @property
+    def head(self) -> str:
+        """The hash standing for the whole history (:func:`~contact_prefs.chain.head_of` the chain)."""
+        return head_of(self.chain)
 
     def is_empty(self) -> bool:
         """Whether the store holds nothing: what a new store holds."""
@@ -113,6 +145,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("reviews", "review", "reviews", _length("reviews"), _field("reviews")),
     Section("consent_policy", "consent policy", "consent policies", lambda c: 1, _field("consent_policy")),
     Section("policy_changes", "policy change", "policy changes", _length("policy_changes"), _field("policy_changes")),
+    Section("proposals", "proposal", "proposals", _length("proposals"), _field("proposals")),
+    Section("schedules", "schedule", "schedules", _length("schedules"), _field("schedules")),
+    Section("chain", "chain link", "chain links", _length("chain"), _field("chain")),
 )
 """Every section, in the order archives and reports list them."""
 
@@ -164,3 +199,27 @@ def _where(name: str, left: Any, right: Any) -> str:
         first = next(index for index, (x, y) in enumerate(zip(left, right, strict=True)) if x != y)
         return f"entry {first + 1:,} of {len(left):,} differs"
     return "differs"
+
+
+def needs_chain(contents: StoreContents) -> bool:
+    """Whether ``contents`` hold history entries but no chain (what a version-1 archive gives): a
+    store receiving them as they are would hold a history that does not verify."""
+    entries = (contents.history, contents.consent_events, contents.policy_changes, contents.proposals)
+    return not contents.chain and any((*entries, contents.schedules))
+
+
+def rechained(contents: StoreContents) -> StoreContents:
+    """``contents`` with a chain built anew from the entries they hold, as a store migrated to the
+    chain gets one: each kind in its order (batches oldest first, then consent events, policy
+    changes, proposals and schedules).  Its head vouches for the history from then on only: nothing
+    proves what happened to it before.  Contents that have a chain are returned as they are."""
+    if contents.chain:
+        return contents
+    entries = entries_of(
+        history=contents.history,
+        consent_events=contents.consent_events,
+        policy_changes=contents.policy_changes,
+        proposals=contents.proposals,
+        schedules=contents.schedules,
+    )
+    return attrs.evolve(contents, chain=chain_after(None, entries))

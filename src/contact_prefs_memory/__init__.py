@@ -403,6 +403,9 @@ class MemoryStore(ClosesOnExit):
                 reviews=tuple(self._reviews.values()),
                 consent_policy=self._policy,
                 policy_changes=tuple(self._policy_changes),
+                proposals=tuple(self._proposals.values()),
+                schedules=tuple(self._schedules.values()),
+                chain=tuple(self._chain),
             )
 
     def receive(self, contents: StoreContents, *, replace: bool = False) -> None:
@@ -418,6 +421,9 @@ class MemoryStore(ClosesOnExit):
             self._reviews = {review.review_id: review for review in contents.reviews}
             self._policy = contents.consent_policy
             self._policy_changes = list(contents.policy_changes)
+            self._proposals = {proposal.proposal_id: proposal for proposal in contents.proposals}
+            self._schedules = {schedule.schedule_id: schedule for schedule in contents.schedules}
+            self._chain = list(contents.chain)  # as given, never recomputed: the same head
             self._writes += 1
 
     def close(self) -> None:

@@ -54,6 +54,11 @@ def _head(cursor: Cursor) -> Link | None:
     return None if row is None else _link(row)
 
 
+def insert_links(cursor: Cursor, new: Sequence[Link]) -> None:
+    """Insert ``new`` as they are (a store received whole keeps the chain it was given)."""
+    _insert(cursor, new)
+
+
 def _insert(cursor: Cursor, new: Sequence[Link]) -> None:
     columns = [
         [link.seq for link in new],

@@ -343,8 +343,7 @@ class PostgresStore(ClosesOnExit):
 
     def schedules(self) -> tuple[Schedule, ...]:
         with self._transaction(READ) as cursor:
-            rows = cursor.execute(f"SELECT {schedule_rows.SCHEDULE_COLUMNS} FROM schedules ORDER BY seq").fetchall()
-        return tuple(map(schedule_rows.schedule_from_row, rows))
+            return transfer.schedules(cursor)
 
     def cancel_schedule(self, schedule_id: str, *, actor: str, at: datetime.datetime) -> Schedule:
         """Record the cancellation as :func:`~contact_prefs.schedules.cancelled_schedule` decides, with its
@@ -442,6 +441,9 @@ class PostgresStore(ClosesOnExit):
                 reviews=self._reviews(cursor),
                 consent_policy=ledgers.policy(cursor),
                 policy_changes=self._policy_changes(cursor),
+                proposals=proposal_rows.every(cursor),
+                schedules=transfer.schedules(cursor),
+                chain=chain_rows.links(cursor),
             )
 
     def receive(self, contents: StoreContents, *, replace: bool = False) -> None:

@@ -6,6 +6,8 @@ given as it is: batch ids, times, actors, the ledger's order (each event's
 computed as a load computes it (:func:`contact_prefs.ledger.ledger_key`, in
 the received policy's region); its ``revoked`` is written as given.  Batches
 get data versions in history order, below the version the write ends at.
+Proposals and schedules are written as they stand, and the chain's links as
+they are (never recomputed: the store's chain keeps its head and verifies).
 """
 
 from __future__ import annotations
@@ -21,26 +23,40 @@ from contact_prefs.consent import ConsentEvent
 from contact_prefs.contents import StoreContents
 from contact_prefs.ledger import ledger_key
 from contact_prefs.plain import METHOD_VALUES, SOURCE_VALUES, spec_to_plain
+from contact_prefs.schedules import Schedule
 
-from . import ledger_rows, ledgers
+from . import chain_rows, ledger_rows, ledgers, proposal_rows, schedule_rows
 from .history import BATCH_COLUMNS, POINT_COLUMNS, counts_plain, record_from_row
 from .tables import TABLES
 
-__all__ = ["erase", "events", "history", "holdings", "lock", "write"]
+__all__ = ["erase", "events", "history", "holdings", "lock", "schedules", "write"]
 
 Cursor = psycopg.Cursor[Any]
 
-_APPEND_ONLY = ("consent_events", "policy_changes")
+_APPEND_ONLY = ("consent_events", "policy_changes", "chain")
 """The tables whose triggers refuse an UPDATE, DELETE or TRUNCATE."""
 
-_HELD = (*(table.name for table in TABLES), "ledger_keys", "batch_points", "batches", *_APPEND_ONLY, "reviews")
-"""Every table holding a store's contents, but the one-row ``consent_policy`` and ``meta``."""
+_HELD = (
+    *(table.name for table in TABLES),
+    "ledger_keys",
+    "batch_points",
+    "schedules",  # they and proposals refer to batches: deleted before them
+    "proposals",
+    "batches",
+    *_APPEND_ONLY,
+    "reviews",
+)
+"""Every table holding a store's contents, but the one-row ``consent_policy`` and ``meta``, in an
+order they can be deleted in."""
 
 _COUNTED = {
     "history": "batches",
     "consent_events": "consent_events",
     "reviews": "reviews",
     "policy_changes": "policy_changes",
+    "proposals": "proposals",
+    "schedules": "schedules",
+    "chain": "chain",
 }
 
 COPY_BATCH_POINTS = (
@@ -70,6 +86,12 @@ def events(cursor: Cursor) -> tuple[ConsentEvent, ...]:
     return tuple(map(ledger_rows.event_from_row, rows))
 
 
+def schedules(cursor: Cursor) -> tuple[Schedule, ...]:
+    """Every schedule, in the order they were saved."""
+    rows = cursor.execute(f"SELECT {schedule_rows.SCHEDULE_COLUMNS} FROM schedules ORDER BY seq").fetchall()
+    return tuple(map(schedule_rows.schedule_from_row, rows))
+
+
 def holdings(cursor: Cursor) -> dict[str, int]:
     """The entries of each section the store holds (:meth:`StoreContents.holdings`)."""
     held = {"records": sum(_rows(cursor, table.name) for table in TABLES)}
@@ -92,11 +114,13 @@ def lock(cursor: Cursor) -> None:
 
 
 def erase(cursor: Cursor) -> None:
-    """Delete everything the store holds, the append-only tables included: their triggers are disabled
-    for the deletion and enabled again at once, inside the caller's transaction."""
+    """Delete everything the store holds, the append-only tables included: their triggers (the ones
+    refusing a TRUNCATE too) are disabled for the deletion and enabled again at once, inside the
+    caller's transaction."""
     for table in _APPEND_ONLY:
         cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-    cursor.execute("UPDATE batches SET undone_by = NULL, undoes = NULL")  # the history refers to itself
+    # The history refers to itself and to proposals, which refer to it.
+    cursor.execute("UPDATE batches SET undone_by = NULL, undoes = NULL, proposal_id = NULL")
     for table in _HELD:
         cursor.execute(f"DELETE FROM {table}")
     for table in _APPEND_ONLY:
@@ -123,6 +147,16 @@ def write(cursor: Cursor, contents: StoreContents) -> None:
     ledgers.queue(cursor, contents.reviews)
     cursor.execute(ledger_rows.UPDATE_POLICY, ledger_rows.policy_row(contents.consent_policy))
     cursor.executemany(ledger_rows.INSERT_CHANGE, [ledger_rows.change_row(c) for c in contents.policy_changes])
+    for proposal in contents.proposals:
+        proposal_rows.insert(cursor, proposal)
+    cursor.executemany(schedule_rows.INSERT_SCHEDULE, [schedule_rows.schedule_row(s) for s in contents.schedules])
+    # The batches applying a proposal name it once it exists (the proposal names its batch too).
+    cursor.executemany(
+        "UPDATE batches SET proposal_id = %s WHERE batch_id = %s",
+        [(r.approval.proposal_id, r.batch_id) for r in contents.history if r.approval is not None],
+    )
+    if contents.chain:
+        chain_rows.insert_links(cursor, contents.chain)  # as given: the same head
     cursor.execute(
         "UPDATE meta SET data_version = data_version + %s", [len(contents.history)]
     )  # the batches took the versions up to it
@@ -134,9 +168,21 @@ def _write_history(cursor: Cursor, records: tuple[BatchRecord, ...]) -> None:
     row = cursor.execute("SELECT data_version FROM meta").fetchone()
     base = 0 if row is None else int(row[0])
     cursor.executemany(
-        "INSERT INTO batches (batch_id, version, actor, at, spec, counts) VALUES (%s, %s, %s, %s, %s, %s)",
+        "INSERT INTO batches (batch_id, version, actor, at, spec, counts, proposer, approver, schedule_id, "
+        "left_alone) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         [
-            (r.batch_id, base + n, r.actor, r.at, Jsonb(spec_to_plain(r.spec)), Jsonb(counts_plain(r.counts)))
+            (
+                r.batch_id,
+                base + n,
+                r.actor,
+                r.at,
+                Jsonb(spec_to_plain(r.spec)),
+                Jsonb(counts_plain(r.counts)),
+                None if r.approval is None else r.approval.proposer,
+                None if r.approval is None else r.approval.approver,
+                r.schedule_id,
+                Jsonb(schedule_rows.left_alone_plain(r.left_alone)),
+            )
             for n, r in enumerate(records, start=1)
         ],
     )

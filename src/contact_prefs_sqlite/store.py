@@ -374,8 +374,7 @@ class SQLiteStore(ClosesOnExit):
     def schedules(self) -> tuple[Schedule, ...]:
         """Every schedule, in the order they were saved."""
         with self._transaction("read the schedules of") as connection:
-            rows = connection.execute(f"SELECT {schedule_rows.SCHEDULE_COLUMNS} FROM schedules ORDER BY seq")
-            return tuple(map(schedule_rows.schedule_from_row, rows))
+            return transfer.schedules(connection)
 
     def cancel_schedule(self, schedule_id: str, *, actor: str, at: datetime.datetime) -> Schedule:
         """Record the cancellation as :func:`~contact_prefs.schedules.cancelled_schedule` decides, with its
@@ -487,6 +486,9 @@ class SQLiteStore(ClosesOnExit):
                 reviews=self._reviews(connection),
                 consent_policy=ledgers.policy(connection),
                 policy_changes=self._policy_changes(connection),
+                proposals=proposal_rows.every(connection),
+                schedules=transfer.schedules(connection),
+                chain=chain_rows.links(connection, describe(self.path)),
             )
 
     def receive(self, contents: StoreContents, *, replace: bool = False) -> None:

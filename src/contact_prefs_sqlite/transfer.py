@@ -2,9 +2,12 @@
 
 Every function runs in the caller's transaction.  Writing keeps what it is
 given as it is: batch ids, times, actors, the ledger's order (each event's
-``seq``), the queue's order, the policy.  Each point's ledger key is
-computed as a load computes it (:func:`contact_prefs.ledger.ledger_key`, in
-the received policy's region); its ``revoked`` is written as given.
+``seq``), the queue's order, the policy, the proposals and schedules as they
+stand, the batches' approval, schedule and what a revert left alone, and the
+chain's links as they are (never recomputed: the store's chain keeps its head
+and verifies).  Each point's ledger key is computed as a load computes it
+(:func:`contact_prefs.ledger.ledger_key`, in the received policy's region);
+its ``revoked`` is written as given.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from contact_prefs.changes import group_by_point
 from contact_prefs.consent import ConsentEvent
 from contact_prefs.contents import StoreContents
 from contact_prefs.ledger import ledger_key
+from contact_prefs.schedules import Schedule
 from contact_prefs.snapshot import RECORD_FIELDS
 
-from . import consent_rows, ledgers
+from . import chain_rows, consent_rows, ledgers, proposal_rows, schedule_rows
 from . import history as history_rows
 from .schema import APPEND_ONLY_TRIGGERS
 from .tables import LEDGER_KEY, TABLES
@@ -28,10 +32,16 @@ _COUNTED = {
     "consent_events": "consent_events",
     "reviews": "reviews",
     "policy_changes": "policy_changes",
+    "proposals": "proposals",
+    "schedules": "schedules",
+    "chain": "chain",
 }
 """The sections counted by the rows of one table."""
 
-_HELD = (*RECORD_FIELDS, "batches", "consent_events", "reviews", "policy_changes")
+_INSERT_LINK = f"INSERT INTO chain ({chain_rows.LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+"""A link as given: its ``seq`` and hashes are the source's, never recomputed."""
+
+_HELD = (*RECORD_FIELDS, "batches", "consent_events", "reviews", "policy_changes", "proposals", "schedules", "chain")
 """Every table holding a store's contents, but the one-row ``consent_policy`` and ``state``."""
 
 
@@ -39,6 +49,12 @@ def events(connection: sqlite3.Connection) -> tuple[ConsentEvent, ...]:
     """Every ledger's events, in the order they were recorded."""
     rows = connection.execute(f"SELECT {consent_rows.EVENT_COLUMNS} FROM consent_events ORDER BY seq")
     return tuple(map(consent_rows.event_from_row, rows))
+
+
+def schedules(connection: sqlite3.Connection) -> tuple[Schedule, ...]:
+    """Every schedule, in the order they were saved."""
+    rows = connection.execute(f"SELECT {schedule_rows.SCHEDULE_COLUMNS} FROM schedules ORDER BY seq")
+    return tuple(map(schedule_rows.schedule_from_row, rows))
 
 
 def holdings(connection: sqlite3.Connection) -> dict[str, int]:
@@ -82,14 +98,18 @@ def write(connection: sqlite3.Connection, contents: StoreContents) -> None:
     connection.executemany(consent_rows.INSERT_REVIEW, map(consent_rows.review_row, contents.reviews))
     connection.execute(consent_rows.UPDATE_POLICY, consent_rows.policy_row(contents.consent_policy))
     connection.executemany(consent_rows.INSERT_CHANGE, map(consent_rows.change_row, contents.policy_changes))
+    connection.executemany(proposal_rows.INSERT, map(proposal_rows.proposal_row, contents.proposals))
+    connection.executemany(schedule_rows.INSERT_SCHEDULE, map(schedule_rows.schedule_row, contents.schedules))
+    connection.executemany(_INSERT_LINK, map(chain_rows.link_row, contents.chain))
 
 
 def _write_batch(connection: sqlite3.Connection, record: BatchRecord) -> None:
     """One ``batches`` row, in history order (its ``seq``), with its points as the store keeps them."""
     updates = group_by_point(record.changes)
     connection.execute(
-        "INSERT INTO batches (batch_id, actor, at, spec, counts, applied, undoes, undone_by, points, affects) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO batches (batch_id, actor, at, spec, counts, applied, undoes, undone_by, points, affects, "
+        "proposal_id, proposer, approver, schedule_id, left_alone) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             record.batch_id,
             record.actor,
@@ -101,5 +121,8 @@ def _write_batch(connection: sqlite3.Connection, record: BatchRecord) -> None:
             record.undone_by,
             history_rows.points_json(history_rows.point_rows(updates)),
             history_rows.affects_json(updates),
+            *history_rows.approval_row(record.approval),
+            record.schedule_id,
+            history_rows.left_alone_json(record.left_alone),
         ),
     )

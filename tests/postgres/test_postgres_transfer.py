@@ -12,6 +12,7 @@ import pytest
 from contact_prefs import ConsentPolicy, Method, Store, StoreError, open_store
 from contact_prefs.cli import main
 from contact_prefs.contents import StoreContents
+from contact_prefs.governance import verify_history
 from contact_prefs.testing.checks import CheckedStore, RawPoint
 from contact_prefs.testing.district import DISTRICT
 from contact_prefs.testing.transfer import assert_same, fill
@@ -39,7 +40,7 @@ def test_sqlite_to_postgres_and_back(sqlite_url: str, schema_url: str, tmp_path:
         with open_store(f"sqlite:///{tmp_path}/back.db") as back:
             back.receive(target.contents())
             assert_same(back.contents(), sent)
-        standing = sent.history[0].batch_id
+        standing = sent.history[-1].batch_id  # the newest batch: its points are as it left them
         assert target.undo(standing, actor="principal").undoes == standing
 
 
@@ -49,13 +50,15 @@ def test_copy_from_sqlite_to_postgres_is_verified(
     assert main(["copy", "--from", sqlite_url, "--to", schema_url, "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["verified"] is True and data["differences"] == []
-    assert data["counts"]["history"] == 3
+    assert data["counts"]["history"] == 5
     with open_store(sqlite_url) as source, open_store(schema_url) as target:
         assert_same(target.contents(), source.contents())
+        # The PostgreSQL store verifies its history with the head the SQLite one had.
+        assert data["head"] == verify_history(source).head == verify_history(target).head
     assert main(["copy", "--from", sqlite_url, "--to", schema_url]) == 2  # it holds everything now
     assert "is not empty" in capsys.readouterr().err
     assert main(["copy", "--from", sqlite_url, "--to", schema_url, "--replace"]) == 0
-    assert "Verified: 15 records, 3 batches" in capsys.readouterr().out
+    assert "Verified: 15 records, 5 batches" in capsys.readouterr().out
 
 
 def test_restore_into_postgres(
@@ -65,19 +68,22 @@ def test_restore_into_postgres(
     assert main(["--store", sqlite_url, "backup", backup]) == 0
     target = new_schema()
     assert main(["restore", backup, "--store", target]) == 0
-    assert "identical in both stores" in capsys.readouterr().out
+    head = capsys.readouterr().out.splitlines()[-1].rsplit(" head ", 1)[1].rstrip(".")
     with open_store(sqlite_url) as source, open_store(target) as restored:
         assert_same(restored.contents(), source.contents())
+        assert verify_history(restored, expect_head=head).intact
+        assert head == verify_history(source).head
 
 
 def refuses_changes(connect: Callable[[], Any], schema: str) -> bool:
-    """Whether the schema's consent ledger and policy changes (neither empty) refuse UPDATE, DELETE and TRUNCATE."""
+    """Whether the schema's consent ledger, policy changes and chain (none empty) refuse UPDATE, DELETE and
+    TRUNCATE."""
     import psycopg
     from psycopg import sql
 
     connection = connect()
-    column = {"consent_events": "recorded_by", "policy_changes": "actor"}
-    for table in ("consent_events", "policy_changes"):
+    column = {"consent_events": "recorded_by", "policy_changes": "actor", "chain": "key"}
+    for table in column:
         name = sql.Identifier(schema, table)
         assert connection.execute(sql.SQL("SELECT count(*) FROM {}").format(name)).fetchone()[0] > 0
         update = sql.SQL("UPDATE {} SET {} = {}").format(

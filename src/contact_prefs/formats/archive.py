@@ -50,8 +50,21 @@ __all__ = [
 ]
 
 FORMAT = "contact-prefs-backup"
-VERSION = 1
-"""The archive format's version: a reader refuses any other (a newer one may hold sections it does not know)."""
+VERSION = 2
+"""The archive format's version, the one written.  Version 2 added the sections ``proposals``,
+``schedules`` and ``chain``, and the history's ``approval``, ``schedule_id`` and ``left_alone``."""
+V1_SECTIONS = ("records", "history", "consent_events", "reviews", "consent_policy", "policy_changes")
+"""The sections of a version-1 archive.  It is still read: the sections it lacks are read as empty
+(a store backed up then kept neither proposals nor schedules, and its chain was not archived), so
+its contents carry no chain; :func:`contact_prefs.contents.needs_chain` says whether restoring them
+would give a history that does not verify.  Any other version is refused (a newer one may hold
+sections this reader does not know)."""
+V2_SECTIONS = (*V1_SECTIONS, "proposals", "schedules", "chain")
+READABLE = {1: V1_SECTIONS, 2: V2_SECTIONS}
+"""The sections of each version this reader reads, in order.  A new section of the contents is a
+new version: its sections here, and :data:`VERSION` raised (the check below insists)."""
+
+assert READABLE[VERSION] == tuple(section.name for section in SECTIONS), "a new section needs a new VERSION"
 MANIFEST = "manifest.json"
 CHUNK = 1 << 20
 
@@ -221,25 +234,26 @@ def _manifest(archive: zipfile.ZipFile, path: Path) -> Manifest:
         raise ArchiveError("is not JSON", file=where) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ArchiveError(f"does not name the {FORMAT} format: this is not a contact-prefs backup", file=where)
-    if data.get("version") != VERSION:
+    version = data.get("version")
+    if type(version) is not int or version not in READABLE:
         raise ArchiveError(
-            f"names version {data.get('version')!r} of the format; this version of contact-prefs reads version "
-            f"{VERSION} only (nothing was restored)",
+            f"names version {version!r} of the format; this version of contact-prefs reads versions "
+            f"{' and '.join(map(str, READABLE))} only (nothing was restored)",
             file=where,
         )
     try:
         sections = {name: Member(**member) for name, member in data["sections"].items()}
         manifest = Manifest(
             format=FORMAT,
-            version=VERSION,
+            version=version,
             created_at=datetime.datetime.fromisoformat(data["created_at"]),
             source=Source(**data["source"]),
             sections=sections,
             record_counts=dict(data["record_counts"]),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise ArchiveError(f"is not a manifest of version {VERSION} ({type(error).__name__})", file=where) from None
-    expected = [section.name for section in SECTIONS]
+        raise ArchiveError(f"is not a manifest of version {version} ({type(error).__name__})", file=where) from None
+    expected = list(READABLE[version])
     if list(sections) != expected:
         raise ArchiveError(f"lists the sections {', '.join(sections)}, not {', '.join(expected)}", file=where)
     return manifest

@@ -11,10 +11,16 @@ One JSON value per line, one line per entry, in the section's order:
   undoes and the one that undid it, and ``points``: one
   ``[owner_id, method, source_before, enabled_before, enabled_after, affects]``
   per contact point it wrote (reason sets as bit masks; the per-reason changes
-  follow from them);
-* ``consent_events``, ``reviews``, ``policy_changes``: one object per entry,
-  its fields by name (times ISO 8601 with their offset, reason sets as bit
-  masks, enums by value); ``consent_policy``: one object.
+  follow from them); ``approval`` (``{proposal_id, proposer, approver}`` or
+  ``null``), ``schedule_id`` and ``left_alone`` (``[[reason, n], ...]``), which
+  archives of version 1 do not have: read as absent (``null``, nothing left alone);
+* ``consent_events``, ``reviews``, ``policy_changes``, ``proposals``,
+  ``schedules``: one object per entry, its fields by name (times ISO 8601 with
+  their offset, days ISO, reason sets as bit masks, enums by value, specs as
+  :func:`~contact_prefs.plain.spec_to_plain`, counts ``[[method, reason, n], ...]``
+  for the pairs counted); ``consent_policy``: one object;
+* ``chain``: one object per link, in chain order: ``seq``, ``kind``, ``key``,
+  ``digest``, ``prev``, ``hash``, as the store held them.
 
 :data:`CODECS` holds one :class:`Codec` per section, by section name; a new
 section of the contents needs one more entry here.
@@ -30,13 +36,16 @@ from typing import Any
 
 import attrs
 
+from ..chain import Link
 from ..changes import PointUpdate, count_changes, group_by_point
 from ..consent import ConsentEvent, ConsentPolicy, Review
 from ..contents import SECTIONS, StoreContents
 from ..enums import Method, Reason, Source
 from ..ledger import PolicyChange
 from ..plain import spec_from_plain, spec_to_plain
+from ..proposals import Approval, Proposal
 from ..reasons import ReasonSet
+from ..schedules import Schedule
 from ..snapshot import RECORD_FIELDS, RECORD_TYPES, Snapshot
 from ..store import BatchRecord
 
@@ -143,6 +152,9 @@ def _encode_batch(record: BatchRecord) -> Plain:
         "counts": [[method.value, reason.value, n] for (method, reason), n in record.counts.items() if n],
         "undoes": record.undoes,
         "undone_by": record.undone_by,
+        "approval": None if record.approval is None else attrs.asdict(record.approval),
+        "schedule_id": record.schedule_id,
+        "left_alone": _left_alone_plain(record.left_alone),
         "points": [
             [
                 u.owner_id,
@@ -172,6 +184,9 @@ def _decode_batch(entry: Plain) -> BatchRecord:
     counts = count_changes(())
     for method, reason, n in entry["counts"]:
         counts[_METHODS[method], _REASONS[reason]] = n
+    # A version-1 archive was written before batches named an approval, a schedule or what a revert
+    # left alone: its batches have none of them.
+    approval = entry.get("approval")
     return BatchRecord(
         batch_id=entry["batch_id"],
         actor=entry["actor"],
@@ -181,7 +196,26 @@ def _decode_batch(entry: Plain) -> BatchRecord:
         changes=tuple(change for update in updates for change in update.changes),
         undoes=entry["undoes"],
         undone_by=entry["undone_by"],
+        approval=None if approval is None else Approval(**approval),
+        schedule_id=entry.get("schedule_id"),
+        left_alone=_left_alone(entry.get("left_alone", [])),
     )
+
+
+def _left_alone_plain(counts: dict[Reason, int]) -> Plain:
+    return [[reason.value, n] for reason, n in counts.items() if n]
+
+
+def _left_alone(plain: Plain) -> dict[Reason, int]:
+    return {_REASONS[reason]: n for reason, n in plain}
+
+
+def _counts_plain(counts: dict[tuple[Method, Reason], int]) -> Plain:
+    return [[method.value, reason.value, n] for (method, reason), n in counts.items() if n]
+
+
+def _counts(plain: Plain) -> dict[tuple[Method, Reason], int]:
+    return {(_METHODS[method], _REASONS[reason]): n for method, reason, n in plain}
 
 
 # --- consent ---------------------------------------------------------------------------
@@ -270,6 +304,107 @@ def _the_policy(policies: list[ConsentPolicy]) -> ConsentPolicy:
     return policies[0]
 
 
+# --- governance ------------------------------------------------------------------------
+
+
+def _optional_time(at: datetime.datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
+
+def _optional_moment(text: str | None) -> datetime.datetime | None:
+    return None if text is None else _moment(text)
+
+
+def _encode_proposal(proposal: Proposal) -> Plain:
+    return {
+        "proposal_id": proposal.proposal_id,
+        "spec": spec_to_plain(proposal.spec),
+        "digest": proposal.digest,
+        "counts": _counts_plain(proposal.counts),
+        "proposer": proposal.proposer,
+        "at": proposal.at.isoformat(),
+        "expires_at": proposal.expires_at.isoformat(),
+        "why": proposal.why,
+        "approver": proposal.approver,
+        "approved_at": _optional_time(proposal.approved_at),
+        "withdrawn_by": proposal.withdrawn_by,
+        "withdrawn_at": _optional_time(proposal.withdrawn_at),
+        "batch_id": proposal.batch_id,
+        "applied_by": proposal.applied_by,
+        "applied_at": _optional_time(proposal.applied_at),
+    }
+
+
+def _decode_proposal(entry: Plain) -> Proposal:
+    return Proposal(
+        **{
+            **entry,
+            "spec": spec_from_plain(entry["spec"]),
+            "counts": _counts(entry["counts"]),
+            "at": _moment(entry["at"]),
+            "expires_at": _moment(entry["expires_at"]),
+            "approved_at": _optional_moment(entry["approved_at"]),
+            "withdrawn_at": _optional_moment(entry["withdrawn_at"]),
+            "applied_at": _optional_moment(entry["applied_at"]),
+        }
+    )
+
+
+def _encode_schedule(schedule: Schedule) -> Plain:
+    return {
+        "schedule_id": schedule.schedule_id,
+        "spec": spec_to_plain(schedule.spec),
+        "starts_on": schedule.starts_on.isoformat(),
+        "ends_on": None if schedule.ends_on is None else schedule.ends_on.isoformat(),
+        "actor": schedule.actor,
+        "created_at": schedule.created_at.isoformat(),
+        "cancelled_by": schedule.cancelled_by,
+        "cancelled_at": _optional_time(schedule.cancelled_at),
+        "start_batch": schedule.start_batch,
+        "end_batch": schedule.end_batch,
+        "left_alone": _left_alone_plain(schedule.left_alone),
+    }
+
+
+def _decode_schedule(entry: Plain) -> Schedule:
+    ends_on = entry["ends_on"]
+    return Schedule(
+        **{
+            **entry,
+            "spec": spec_from_plain(entry["spec"]),
+            "starts_on": datetime.date.fromisoformat(entry["starts_on"]),
+            "ends_on": None if ends_on is None else datetime.date.fromisoformat(ends_on),
+            "created_at": _moment(entry["created_at"]),
+            "cancelled_at": _optional_moment(entry["cancelled_at"]),
+            "left_alone": _left_alone(entry["left_alone"]),
+        }
+    )
+
+
+_LINK_FIELDS = ("seq", "kind", "key", "digest", "prev", "hash")
+
+
+def _encode_link(link: Link) -> Plain:
+    return {
+        "seq": link.seq,
+        "kind": link.kind.value,
+        "key": link.key,
+        "digest": link.digest,
+        "prev": link.prev,
+        "hash": link.hash,
+    }
+
+
+def _decode_link(entry: Plain) -> Link:
+    _check(
+        isinstance(entry, dict) and sorted(entry) == sorted(_LINK_FIELDS),
+        f"a link has the fields {', '.join(_LINK_FIELDS)}",
+    )
+    _check(type(entry["seq"]) is int, "a link's seq is a whole number")
+    _check(all(isinstance(entry[field], str) for field in _LINK_FIELDS[1:]), "a link's kind, key and hashes are text")
+    return Link(**entry)
+
+
 # --- helpers ---------------------------------------------------------------------------
 
 
@@ -295,6 +430,9 @@ CODECS: dict[str, Codec] = {
     "reviews": Codec(_each(_encode_review, "reviews"), _decode_review),
     "consent_policy": Codec(lambda contents: [_encode_policy(contents.consent_policy)], _decode_policy, _the_policy),
     "policy_changes": Codec(_each(_encode_change, "policy_changes"), _decode_change),
+    "proposals": Codec(_each(_encode_proposal, "proposals"), _decode_proposal),
+    "schedules": Codec(_each(_encode_schedule, "schedules"), _decode_schedule),
+    "chain": Codec(_each(_encode_link, "chain"), _decode_link),
 }
 """One codec per section of :data:`~contact_prefs.contents.SECTIONS`, by name."""
 
