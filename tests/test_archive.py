@@ -18,9 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contact_prefs import Method, Reason, Snapshot, Store, open_store
-from contact_prefs.chain import entries_of, verify_chain
 from contact_prefs.consent import ConsentEvent
-from contact_prefs.contents import StoreContents, differences, needs_chain, rechained
+from contact_prefs.contents import StoreContents, differences
 from contact_prefs.formats.archive import MANIFEST, ArchiveError, Source, read_archive, write_archive
 from contact_prefs.proposals import Approval
 from contact_prefs.testing.checks import CheckedStore, RawPoint
@@ -108,48 +107,6 @@ def test_a_link_that_is_no_link_is_refused_by_line(archive: Path) -> None:
         ArchiveError, match=r"member chain\.jsonl, line 1: cannot be read: a link's seq is a whole number"
     ):
         read_archive(archive)
-
-
-def test_a_version_1_archive_reads_its_missing_sections_as_empty(
-    archive: Path, contents: StoreContents, as_version_1: Any
-) -> None:
-    as_version_1(archive)
-    read = read_archive(archive)
-    assert read.manifest.version == 1
-    assert list(read.manifest.sections) == [
-        "records",
-        "history",
-        "consent_events",
-        "reviews",
-        "consent_policy",
-        "policy_changes",
-    ]
-    assert (read.contents.proposals, read.contents.schedules, read.contents.chain) == ((), (), ())
-    assert [batch.approval for batch in read.contents.history] == [None] * len(contents.history)
-    assert [batch.schedule_id for batch in read.contents.history] == [None] * len(contents.history)
-    # What version 1 did not keep is all that differs.
-    assert [found.split()[0] for found in differences(read.contents, contents)] == [
-        "history",
-        "proposals",
-        "schedules",
-        "chain",
-    ]
-    assert [attrs.evolve(batch, approval=None, schedule_id=None) for batch in contents.history] == list(
-        read.contents.history
-    )
-    # Restored as it is, its history would not verify; chained anew, it does (with a head of its own).
-    assert needs_chain(read.contents)
-    chained = rechained(read.contents)
-    assert not needs_chain(chained) and chained.head != contents.head
-    entries = entries_of(
-        history=chained.history,
-        consent_events=chained.consent_events,
-        policy_changes=chained.policy_changes,
-        proposals=chained.proposals,
-        schedules=chained.schedules,
-    )
-    assert verify_chain(chained.chain, entries).intact
-    assert not needs_chain(StoreContents(records=contents.records))  # records alone need no chain
 
 
 def test_an_archive_is_readable_by_its_owner_only(contents: StoreContents, tmp_path: Path) -> None:
@@ -249,7 +206,7 @@ def test_a_truncated_file_is_refused(archive: Path) -> None:
 def test_another_version_of_the_format_is_refused(archive: Path) -> None:
     _rewrite(archive, _manifest(lambda manifest: manifest.update(version=3)))
     with pytest.raises(
-        ArchiveError, match=r"member manifest\.json: names version 3 of the format; .* reads versions 1"
+        ArchiveError, match=r"member manifest\.json: names version 3 of the format; .* reads version 1 only"
     ):
         read_archive(archive)
 
@@ -310,7 +267,7 @@ def test_the_manifest_says_when_and_from_where(contents: StoreContents, tmp_path
     write_archive(contents, tmp_path / "backup.zip", source=source, now=now)
     with zipfile.ZipFile(tmp_path / "backup.zip") as archive:
         manifest = json.loads(archive.read(MANIFEST))
-        assert manifest["format"] == "contact-prefs-backup" and manifest["version"] == 2
+        assert manifest["format"] == "contact-prefs-backup" and manifest["version"] == 1
         assert manifest["created_at"] == "2026-12-03T02:00:00+00:00"
         assert manifest["source"] == {"store": "sqlite:///district.db", "backend": "sqlite", "schema_version": 3}
         for section, member in manifest["sections"].items():

@@ -9,7 +9,6 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import attrs
 import pytest
 
 from contact_prefs import Method, Store, open_store
@@ -18,7 +17,6 @@ from contact_prefs.cli import main
 from contact_prefs.contents import StoreContents, differences
 from contact_prefs.governance import verify_history
 from contact_prefs.testing.checks import CheckedStore, RawPoint
-from contact_prefs.testing.district import DISTRICT
 from contact_prefs.testing.transfer import assert_same, fill
 
 
@@ -154,7 +152,7 @@ def test_restore_into_a_store_that_holds_anything_is_refused(district: str, caps
     code, out, _ = run(capsys, "restore", "night.zip", "--store", target, "--replace", "--format", "json")
     data = json.loads(out)
     assert code == 0 and data["verified"] is True and data["differences"] == []
-    assert (data["counts"]["history"], data["head"], data["rechained"]) == (5, head_of(district), False)
+    assert (data["counts"]["history"], data["head"]) == (5, head_of(district))
     assert_same(contents_of(target), contents_of(district))
 
 
@@ -258,50 +256,6 @@ def test_copy_says_when_the_copied_history_does_not_verify(
     code, out, _ = run(capsys, "restore", "night.zip", "--store", "sqlite:///other.db", "--format", "json")
     data = json.loads(out)
     assert code == 1 and data["verified"] is False and data["differences"][0].startswith(said)
-
-
-def test_a_version_1_backup_is_restored_only_chained_anew(
-    district: str, capsys: pytest.CaptureFixture[str], as_version_1: Callable[[Path], None]
-) -> None:
-    assert run(capsys, "--store", district, "backup", "night.zip")[0] == 0
-    as_version_1(Path("night.zip"))
-    code, out, err = run(capsys, "restore", "night.zip", "--store", "sqlite:///restored.db")
-    assert (code, out) == (2, "")
-    assert "night.zip is a backup of version 1, made before backups kept the history's chain" in err
-    assert "--rechain" in err and "nothing was written" in err
-    assert not Path("restored.db").exists()
-    code, out, err = run(capsys, "restore", "night.zip", "--store", "sqlite:///restored.db", "--rechain")
-    assert (code, err) == (0, "")
-    assert "The archive (version 1) had no chain: its history was chained anew." in out
-    head = head_of("sqlite:///restored.db")  # it verifies, with a head of its own
-    assert head != head_of(district) and out.endswith(f"the history verifies, head {head}.\n")
-    restored, source = contents_of("sqlite:///restored.db"), contents_of(district)
-    # Only what version 1 did not keep differs: the batches' approval and schedule, proposals, schedules.
-    assert [found.split()[0] for found in differences(restored, source)] == [
-        "history",
-        "proposals",
-        "schedules",
-        "chain",
-    ]
-    assert list(restored.history) == [attrs.evolve(b, approval=None, schedule_id=None) for b in source.history]
-    assert (restored.proposals, restored.schedules) == ((), ())
-
-
-def test_a_version_1_backup_without_history_restores_as_it_is(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    as_version_1: Callable[[Path], None],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    with open_store("sqlite:///records.db") as store:
-        store.load(DISTRICT)
-    assert run(capsys, "--store", "sqlite:///records.db", "backup", "night.zip")[0] == 0
-    as_version_1(Path("night.zip"))
-    code, out, _ = run(capsys, "restore", "night.zip", "--store", "sqlite:///restored.db", "--format", "json")
-    data = json.loads(out)
-    assert code == 0 and data["verified"] is True and data["rechained"] is False
-    assert data["head"] == "0" * 64 == head_of("sqlite:///restored.db")
 
 
 def test_copy_refuses_a_mistyped_source_and_one_store_twice(district: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,9 +8,9 @@ import attrs
 import pytest
 
 from contact_prefs import ConsentPolicy, StoreNotEmptyError
-from contact_prefs.chain import GENESIS, chain_after, entries_of, verify_chain
+from contact_prefs.chain import GENESIS, chain_after, entries_of
 from contact_prefs.consent import Channel, ConsentAction, ConsentEvent
-from contact_prefs.contents import StoreContents, check_receivable, differences, holding, needs_chain, rechained
+from contact_prefs.contents import StoreContents, check_receivable, differences, holding
 from contact_prefs.ledger import new_review
 from contact_prefs.proposals import Proposal
 from contact_prefs.schedules import new_schedule
@@ -104,11 +104,3 @@ def test_proposals_schedules_and_the_chain_are_sections() -> None:
         StoreContents(schedules=[SCHEDULE, SCHEDULE])
 
 
-def test_contents_without_their_chain_are_chained_anew_only_when_asked() -> None:
-    unchained = StoreContents(records=DISTRICT, history=[BATCH], consent_events=[EVENT], proposals=[PROPOSAL])
-    assert needs_chain(unchained) and not needs_chain(StoreContents(records=DISTRICT))
-    chained = rechained(unchained)
-    assert not needs_chain(chained) and rechained(chained) is chained
-    entries = entries_of(history=[BATCH], consent_events=[EVENT], policy_changes=[], proposals=[PROPOSAL])
-    assert verify_chain(chained.chain, entries).intact
-    assert [link.kind.value for link in chained.chain] == ["batch", "consent", "proposal"]

@@ -8,11 +8,6 @@ back and compare it with what they meant to write (``copy``: with the
 source, read again), verify the target's chained history
 (:func:`~contact_prefs.governance.verify_history`) and check that its head is
 the one archived or copied, and say so; exit 1 when anything differs.
-
-A version-1 archive has no chain: restoring its history as it is would give
-a store that does not verify, so ``restore`` refuses it unless told to
-``--rechain`` it (:func:`~contact_prefs.contents.rechained`), which gives the
-history a new head that vouches for it from the restore on only.
 """
 
 from __future__ import annotations
@@ -24,14 +19,15 @@ from typing import Any
 
 from .cli import EXIT_DONE, STORE_VARIABLE, UsageError, _finished, _progress, _shown_url, _store_url
 from .cli_info import sqlite_schema_version
-from .contents import SECTIONS, StoreContents, counted, differences, needs_chain, rechained
+from .cli_rights import authorize, plugins
+from .contents import SECTIONS, StoreContents, counted, differences
 from .errors import StoreNotEmptyError, UnknownStoreError
 from .formats.archive import Archive, Source, read_archive, write_archive
 from .formats.results import to_json
 from .governance import verify_history
 from .interrupts import HeldStore, commit_point
-from .plugins import open_store
 from .privacy import redact_url
+from .rights import Action
 from .store import Store
 
 __all__ = ["EXIT_DIFFERENT", "add_backup_commands"]
@@ -64,11 +60,6 @@ def add_backup_commands(commands: argparse._SubParsersAction[Any], store: argpar
     restore = commands.add_parser("restore", help=help, description=help, parents=[store, output, replace])
     restore.set_defaults(run=_restore, parser=restore)
     restore.add_argument("file", type=Path, metavar="FILE", help="the archive that backup wrote")
-    restore.add_argument(
-        "--rechain",
-        action="store_true",
-        help="restore a version-1 archive (made before backups kept the chain) with its history chained anew",
-    )
 
     help = "copy everything one store holds into another (any two backends), then verify both hold the same"
     copy = commands.add_parser("copy", help=help, description=help, parents=[output, replace])
@@ -87,7 +78,7 @@ def _backup(args: argparse.Namespace) -> int:
     if (path.exists() or path.is_symlink()) and not args.overwrite:
         args.parser.error(f"argument FILE: {str(path)!r} exists already; choose a new name, or pass --overwrite")
     url, origin = _store_url(args)
-    with _open_existing(url, origin) as store:
+    with _open_existing(args, url, origin) as store:
         _progress("Reading the store")
         contents = _not_empty(store.contents(), _shown_url(args))
     _progress(f"Writing {path}")
@@ -102,20 +93,16 @@ def _restore(args: argparse.Namespace) -> int:
         args.parser.error("the following arguments are required: --store URL (the store to restore into)")
     _progress(f"Checking {args.file}")
     archive = read_archive(args.file)  # every checksum, before anything is opened or written
-    contents, rechain = _chained(archive, args.rechain)
+    contents = archive.contents
     url, origin = _store_url(args)
-    with _open(url, origin) as opened, commit_point() as point:
+    with _open(args, url, origin, Action.ADMIN) as opened, commit_point() as point:
         _progress(f"Writing {len(contents.records):,} records")
         _receive(HeldStore(opened, point), contents, replace=args.replace)
         _progress("Verifying")
         found = [*differences(opened.contents(), contents), *_history_problems(opened, contents.head)]
         data = {"file": str(args.file), "sha256": archive.sha256, "store": _shown_url(args), **_check(found)}
-        data.update(head=contents.head, rechained=rechain, counts=contents.counts())
-        lines = [f"Restored {args.file} into {_shown_url(args)}:", _listing(contents)]
-        if rechain:
-            version = archive.manifest.version
-            lines.append(f"The archive (version {version}) had no chain: its history was chained anew.")
-        lines.append(_verdict(contents, found))
+        data.update(head=contents.head, counts=contents.counts())
+        lines = [f"Restored {args.file} into {_shown_url(args)}:", _listing(contents), _verdict(contents, found)]
         _print(args, data, "\n".join(lines))
         _finished(point)
     return EXIT_DIFFERENT if found else EXIT_DONE
@@ -125,10 +112,10 @@ def _copy(args: argparse.Namespace) -> int:
     if args.source == args.target:
         args.parser.error("arguments --from and --to: they name the same store")
     shown_from, shown_to = redact_url(args.source), redact_url(args.target)
-    with _open_existing(args.source, "argument --from") as source:
+    with _open_existing(args, args.source, "argument --from") as source:
         _progress(f"Reading {shown_from}")
         contents = _not_empty(source.contents(), shown_from)
-        with _open(args.target, "argument --to") as opened, commit_point() as point:
+        with _open(args, args.target, "argument --to", Action.ADMIN) as opened, commit_point() as point:
             _progress(f"Writing {len(contents.records):,} records into {shown_to}")
             _receive(HeldStore(opened, point), contents, replace=args.replace)
             _progress("Verifying")
@@ -145,20 +132,23 @@ def _copy(args: argparse.Namespace) -> int:
 # -- the stores -------------------------------------------------------------------
 
 
-def _open(url: str, origin: str) -> Store:
+def _open(args: argparse.Namespace, url: str, origin: str, action: Action) -> Store:
+    """The store at ``url``, once the actor may take ``action`` on it: ``export`` to read a whole store
+    out, ``admin`` to write one in (it replaces histories, ledgers and policies wholesale)."""
+    authorize(args, action, {"store": redact_url(url)})
     try:
-        return open_store(url)
+        return plugins(args).open_store(url)
     except UnknownStoreError as error:
         raise UsageError(f"{origin}: {error}") from None
 
 
-def _open_existing(url: str, origin: str) -> Store:
+def _open_existing(args: argparse.Namespace, url: str, origin: str) -> Store:
     """A store to read from: a SQLite URL must name a file that exists, so that a mistyped name is
     reported instead of opened as a new, empty store."""
     path = _sqlite_file(url)
     if path is not None and not path.exists():
         raise UsageError(f"{origin}: there is no SQLite store {str(path)!r}; nothing was read or written")
-    return _open(url, origin)
+    return _open(args, url, origin, Action.EXPORT)
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -171,21 +161,6 @@ def _sqlite_file(url: str) -> Path | None:
     except Exception:  # a URL the backend refuses: opening it says why
         return None
     return None if path == MEMORY else Path(path)
-
-
-def _chained(archive: Archive, rechain: bool) -> tuple[StoreContents, bool]:
-    """The contents to restore, and whether their chain was built anew: only for an archive without
-    one, and only when asked (``--rechain``)."""
-    contents = archive.contents
-    if not needs_chain(contents):
-        return contents, False
-    if not rechain:
-        raise UsageError(
-            f"{archive.path} is a backup of version {archive.manifest.version}, made before backups kept the "
-            "history's chain: restored as it is, its history would not verify. Pass --rechain to chain its "
-            "history anew (the new head vouches for it from this restore on only); nothing was written"
-        )
-    return rechained(contents), True
 
 
 def _history_problems(store: Store, head: str) -> list[str]:

@@ -7,10 +7,11 @@ policy.  Its parts are *sections*, listed in :data:`SECTIONS` in the order
 archives and reports use.  A new kind of thing a store keeps (a journal, say)
 is a new field here, its entry in :data:`SECTIONS`, its codec in
 :data:`contact_prefs.formats.sections.CODECS`, a new version of the archive
-format (:data:`contact_prefs.formats.archive.READABLE`, which reads the
-older ones with the new section empty), and its reading and writing in
-each backend's ``contents()`` and ``receive()``; every count, comparison,
-refusal and archive then picks it up from the list.
+format (:data:`contact_prefs.formats.archive.VERSION`), and its reading and
+writing in each backend's ``contents()`` and ``receive()``; every count,
+comparison, refusal and archive then picks it up from the list.  Besides the
+sections, ``demo`` says whether the store holds the demo district (a flag,
+not a section: the archive keeps it in its manifest).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from .chain import Link, chain_after, entries_of, head_of
+from .chain import Link, head_of
 from .consent import ConsentEvent, ConsentPolicy, Review
 from .errors import StoreNotEmptyError
 from .ledger import PolicyChange
@@ -37,8 +38,6 @@ __all__ = [
     "counted",
     "differences",
     "holding",
-    "needs_chain",
-    "rechained",
 ]
 
 
@@ -72,8 +71,9 @@ class StoreContents:
     each as it stands; ``chain``: the links of the history's chain
     (:mod:`contact_prefs.chain`), in order, as the store holds them: a
     receiver writes them as given, never recomputed, so that its chain has
-    the same :attr:`head` and verifies.  Batch, review, proposal and schedule
-    ids are unique, as in every store.
+    the same :attr:`head` and verifies; ``demo``: whether the store holds the
+    demo district (``Store.holds_demo()``).  Batch, review, proposal and
+    schedule ids are unique, as in every store.
     """
 
     records: Snapshot = attrs.field(factory=Snapshot)
@@ -93,6 +93,7 @@ class StoreContents:
         default=(), converter=_frozen, validator=_unique("schedule id", "schedule_id")
     )
     chain: tuple[Link, ...] = attrs.field(default=(), converter=_frozen)
+    demo: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     @property
     def head(self) -> str:
@@ -186,6 +187,8 @@ def differences(a: StoreContents, b: StoreContents) -> list[str]:
         left, right = section.comparable(a), section.comparable(b)
         if left != right:
             found.append(f"{section.name} ({_where(section.name, left, right)})")
+    if a.demo != b.demo:
+        found.append(f"demo ({'held' if a.demo else 'not held'} and {'held' if b.demo else 'not held'})")
     return found
 
 
@@ -199,27 +202,3 @@ def _where(name: str, left: Any, right: Any) -> str:
         first = next(index for index, (x, y) in enumerate(zip(left, right, strict=True)) if x != y)
         return f"entry {first + 1:,} of {len(left):,} differs"
     return "differs"
-
-
-def needs_chain(contents: StoreContents) -> bool:
-    """Whether ``contents`` hold history entries but no chain (what a version-1 archive gives): a
-    store receiving them as they are would hold a history that does not verify."""
-    entries = (contents.history, contents.consent_events, contents.policy_changes, contents.proposals)
-    return not contents.chain and any((*entries, contents.schedules))
-
-
-def rechained(contents: StoreContents) -> StoreContents:
-    """``contents`` with a chain built anew from the entries they hold, as a store migrated to the
-    chain gets one: each kind in its order (batches oldest first, then consent events, policy
-    changes, proposals and schedules).  Its head vouches for the history from then on only: nothing
-    proves what happened to it before.  Contents that have a chain are returned as they are."""
-    if contents.chain:
-        return contents
-    entries = entries_of(
-        history=contents.history,
-        consent_events=contents.consent_events,
-        policy_changes=contents.policy_changes,
-        proposals=contents.proposals,
-        schedules=contents.schedules,
-    )
-    return attrs.evolve(contents, chain=chain_after(None, entries))

@@ -406,6 +406,7 @@ class MemoryStore(ClosesOnExit):
                 proposals=tuple(self._proposals.values()),
                 schedules=tuple(self._schedules.values()),
                 chain=tuple(self._chain),
+                demo=self._demo,
             )
 
     def receive(self, contents: StoreContents, *, replace: bool = False) -> None:
@@ -424,6 +425,7 @@ class MemoryStore(ClosesOnExit):
             self._proposals = {proposal.proposal_id: proposal for proposal in contents.proposals}
             self._schedules = {schedule.schedule_id: schedule for schedule in contents.schedules}
             self._chain = list(contents.chain)  # as given, never recomputed: the same head
+            self._demo = contents.demo
             self._writes += 1
 
     def close(self) -> None:

@@ -434,6 +434,7 @@ class PostgresStore(ClosesOnExit):
     def contents(self) -> StoreContents:
         """Everything stored, read in one repeatable-read transaction."""
         with self._transaction(READ) as cursor:
+            demo = cursor.execute("SELECT demo FROM meta").fetchone()
             return StoreContents(
                 records=self._dump(cursor),
                 history=transfer.history(cursor),
@@ -444,6 +445,7 @@ class PostgresStore(ClosesOnExit):
                 proposals=proposal_rows.every(cursor),
                 schedules=transfer.schedules(cursor),
                 chain=chain_rows.links(cursor),
+                demo=bool(demo and demo[0]),
             )
 
     def receive(self, contents: StoreContents, *, replace: bool = False) -> None:

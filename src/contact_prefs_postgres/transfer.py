@@ -129,7 +129,8 @@ def erase(cursor: Cursor) -> None:
 
 
 def write(cursor: Cursor, contents: StoreContents) -> None:
-    """Write every section of ``contents`` into an empty store."""
+    """Write every section of ``contents`` into an empty store, and its demo mark."""
+    cursor.execute("UPDATE meta SET demo = %s", [contents.demo])
     region = contents.consent_policy.region
     for table in TABLES:
         records = getattr(contents.records, table.name)

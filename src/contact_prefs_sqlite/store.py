@@ -489,6 +489,7 @@ class SQLiteStore(ClosesOnExit):
                 proposals=proposal_rows.every(connection),
                 schedules=transfer.schedules(connection),
                 chain=chain_rows.links(connection, describe(self.path)),
+                demo=bool(connection.execute("SELECT demo FROM state").fetchone()[0]),
             )
 
     def receive(self, contents: StoreContents, *, replace: bool = False) -> None:

@@ -83,7 +83,8 @@ def erase(connection: sqlite3.Connection) -> None:
 
 
 def write(connection: sqlite3.Connection, contents: StoreContents) -> None:
-    """Write every section of ``contents`` into an empty store."""
+    """Write every section of ``contents`` into an empty store, and its demo mark."""
+    connection.execute("UPDATE state SET demo = ?", (int(contents.demo),))
     region = contents.consent_policy.region
     for name in RECORD_FIELDS:
         table, records = TABLES[name], getattr(contents.records, name)

@@ -50,21 +50,10 @@ __all__ = [
 ]
 
 FORMAT = "contact-prefs-backup"
-VERSION = 2
-"""The archive format's version, the one written.  Version 2 added the sections ``proposals``,
-``schedules`` and ``chain``, and the history's ``approval``, ``schedule_id`` and ``left_alone``."""
-V1_SECTIONS = ("records", "history", "consent_events", "reviews", "consent_policy", "policy_changes")
-"""The sections of a version-1 archive.  It is still read: the sections it lacks are read as empty
-(a store backed up then kept neither proposals nor schedules, and its chain was not archived), so
-its contents carry no chain; :func:`contact_prefs.contents.needs_chain` says whether restoring them
-would give a history that does not verify.  Any other version is refused (a newer one may hold
-sections this reader does not know)."""
-V2_SECTIONS = (*V1_SECTIONS, "proposals", "schedules", "chain")
-READABLE = {1: V1_SECTIONS, 2: V2_SECTIONS}
-"""The sections of each version this reader reads, in order.  A new section of the contents is a
-new version: its sections here, and :data:`VERSION` raised (the check below insists)."""
+VERSION = 1
+"""The archive format's version: the one written, and the only one read (a newer one may hold sections
+this reader does not know).  A new section of the contents, or a change to one, is a new version."""
 
-assert READABLE[VERSION] == tuple(section.name for section in SECTIONS), "a new section needs a new VERSION"
 MANIFEST = "manifest.json"
 CHUNK = 1 << 20
 
@@ -102,6 +91,8 @@ class Manifest:
     source: Source
     sections: Mapping[str, Member]
     record_counts: Mapping[str, int]
+    demo: bool
+    """Whether the store held the demo district (``Store.holds_demo()``)."""
 
     def data(self) -> dict[str, Any]:
         return {
@@ -111,6 +102,7 @@ class Manifest:
             "source": attrs.asdict(self.source),
             "sections": {name: attrs.asdict(member) for name, member in self.sections.items()},
             "record_counts": dict(self.record_counts),
+            "demo": self.demo,
         }
 
     @property
@@ -165,6 +157,7 @@ def write_archive(
                 source=source,
                 sections=members,
                 record_counts=contents.record_counts(),
+                demo=contents.demo,
             )
             archive.writestr(MANIFEST, json.dumps(manifest.data(), indent=2, ensure_ascii=False) + "\n")
             stream.flush()
@@ -221,7 +214,8 @@ def read_archive(path: str | Path) -> Archive:
             raw = {name: _checked_member(archive, source, member) for name, member in manifest.sections.items()}
     except zipfile.BadZipFile:
         raise ArchiveError(f"is not a {FORMAT} archive (not a zip file, or a damaged one)", file=source) from None
-    contents = StoreContents(**{name: _decoded(source, name, manifest.sections[name], raw[name]) for name in raw})
+    decoded = {name: _decoded(source, name, manifest.sections[name], raw[name]) for name in raw}
+    contents = StoreContents(**decoded, demo=manifest.demo)
     digest, size = file_sha256(source)
     return Archive(path=source, manifest=manifest, contents=contents, sha256=digest, size=size)
 
@@ -235,10 +229,10 @@ def _manifest(archive: zipfile.ZipFile, path: Path) -> Manifest:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ArchiveError(f"does not name the {FORMAT} format: this is not a contact-prefs backup", file=where)
     version = data.get("version")
-    if type(version) is not int or version not in READABLE:
+    if version != VERSION or type(version) is not int:
         raise ArchiveError(
-            f"names version {version!r} of the format; this version of contact-prefs reads versions "
-            f"{' and '.join(map(str, READABLE))} only (nothing was restored)",
+            f"names version {version!r} of the format; this version of contact-prefs reads version "
+            f"{VERSION} only (nothing was restored)",
             file=where,
         )
     try:
@@ -250,10 +244,13 @@ def _manifest(archive: zipfile.ZipFile, path: Path) -> Manifest:
             source=Source(**data["source"]),
             sections=sections,
             record_counts=dict(data["record_counts"]),
+            demo=data["demo"],
         )
+        if type(manifest.demo) is not bool:
+            raise TypeError("demo")
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise ArchiveError(f"is not a manifest of version {version} ({type(error).__name__})", file=where) from None
-    expected = list(READABLE[version])
+    expected = [section.name for section in SECTIONS]
     if list(sections) != expected:
         raise ArchiveError(f"lists the sections {', '.join(sections)}, not {', '.join(expected)}", file=where)
     return manifest

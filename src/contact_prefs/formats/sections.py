@@ -12,8 +12,7 @@ One JSON value per line, one line per entry, in the section's order:
   ``[owner_id, method, source_before, enabled_before, enabled_after, affects]``
   per contact point it wrote (reason sets as bit masks; the per-reason changes
   follow from them); ``approval`` (``{proposal_id, proposer, approver}`` or
-  ``null``), ``schedule_id`` and ``left_alone`` (``[[reason, n], ...]``), which
-  archives of version 1 do not have: read as absent (``null``, nothing left alone);
+  ``null``), ``schedule_id`` and ``left_alone`` (``[[reason, n], ...]``);
 * ``consent_events``, ``reviews``, ``policy_changes``, ``proposals``,
   ``schedules``: one object per entry, its fields by name (times ISO 8601 with
   their offset, days ISO, reason sets as bit masks, enums by value, specs as
@@ -184,9 +183,7 @@ def _decode_batch(entry: Plain) -> BatchRecord:
     counts = count_changes(())
     for method, reason, n in entry["counts"]:
         counts[_METHODS[method], _REASONS[reason]] = n
-    # A version-1 archive was written before batches named an approval, a schedule or what a revert
-    # left alone: its batches have none of them.
-    approval = entry.get("approval")
+    approval = entry["approval"]
     return BatchRecord(
         batch_id=entry["batch_id"],
         actor=entry["actor"],
@@ -197,8 +194,8 @@ def _decode_batch(entry: Plain) -> BatchRecord:
         undoes=entry["undoes"],
         undone_by=entry["undone_by"],
         approval=None if approval is None else Approval(**approval),
-        schedule_id=entry.get("schedule_id"),
-        left_alone=_left_alone(entry.get("left_alone", [])),
+        schedule_id=entry["schedule_id"],
+        left_alone=_left_alone(entry["left_alone"]),
     )
 
 

@@ -216,6 +216,17 @@ class TransferContract(ContractBase):
             assert stored[point.key].revoked == ReasonSet({Reason.GENERAL})
             assert target.contents().consent_events == ()
 
+    def test_the_demo_mark_goes_with_the_contents(self, store: CheckedStore, new_checked_store: CheckedFactory) -> None:
+        store.load(DISTRICT, demo=True)
+        sent = store.contents()
+        assert sent.demo is True
+        with new_checked_store() as target:
+            target.receive(sent)
+            assert target.holds_demo() and target.contents().demo
+            # Replacing a demo store with real data leaves no mark behind.
+            target.receive(StoreContents(records=DISTRICT), replace=True)
+            assert not target.holds_demo() and not target.contents().demo
+
     @pytest.mark.parametrize(
         "held", ["records", "history", "consent_events", "reviews", "policy_changes", "proposals", "schedules"]
     )
