@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import random
 
 import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contact_prefs import Reason, Source, plan
+from contact_prefs import ChangeSet, Reason, Source, plan
 from contact_prefs.approval import ApprovalPolicy
 from contact_prefs.proposals import (
     Proposal,
@@ -43,12 +44,13 @@ def _moved() -> Snapshot:
 MOVED = plan(SPEC, _moved())
 
 
-def proposal(proposal_id: str = "p-1", *, at: datetime.datetime = T0, changes: object = CHANGES) -> Proposal:
-    assert changes is CHANGES or changes is MOVED or changes is OTHER
-    return new_proposal(changes, proposer="alice", at=at, policy=POLICY, proposal_id=proposal_id)  # type: ignore[arg-type]
-
-
 OTHER = plan(OFF_SPEC, DISTRICT)
+
+
+def proposal(proposal_id: str = "p-1", *, at: datetime.datetime = T0, changes: ChangeSet = CHANGES) -> Proposal:
+    return new_proposal(changes, proposer="alice", at=at, policy=POLICY, proposal_id=proposal_id)
+
+
 PROPOSED = proposal()
 APPROVED = approve_proposal(PROPOSED, approver="bob", at=T0 + HOUR)
 
@@ -134,9 +136,9 @@ def _variant(index: int, kind: str, changes_index: int) -> Proposal:
     return applied_proposal(approved, batch_id=f"b-{index}", actor="carol", at=made.at + HOUR)
 
 
-def _applies(found: Proposal, changes: object, at: datetime.datetime) -> bool:
+def _applies(found: Proposal, changes: ChangeSet, at: datetime.datetime) -> bool:
     try:
-        check_application(found, changes, at=at)  # type: ignore[arg-type]
+        check_application(found, changes, at=at)
     except ProposalError:
         return False
     return True
@@ -151,13 +153,13 @@ def _applies(found: Proposal, changes: object, at: datetime.datetime) -> bool:
     order=st.randoms(use_true_random=False),
 )
 def test_a_batch_is_approved_exactly_when_one_of_its_proposals_would_apply(
-    kinds: list[tuple[str, int]], planned: object, days: int, order: object
+    kinds: list[tuple[str, int]], planned: ChangeSet, days: int, order: random.Random
 ) -> None:
     proposals = [_variant(index, kind, which) for index, (kind, which) in enumerate(kinds)]
     at = T0 + datetime.timedelta(days=days)
-    found = approval_for(proposals, planned, at=at)  # type: ignore[arg-type]
+    found = approval_for(proposals, planned, at=at)
     assert (found is not None) == any(_applies(each, planned, at) for each in proposals)
     if found is not None:
         assert _applies(found, planned, at)
-    order.shuffle(proposals)  # type: ignore[attr-defined]
-    assert approval_for(proposals, planned, at=at) == found  # type: ignore[arg-type]
+    order.shuffle(proposals)
+    assert approval_for(proposals, planned, at=at) == found

@@ -118,8 +118,13 @@ def test_without_a_policy_or_below_it_the_start_runs_as_before(store: Any) -> No
     assert ran.step is Step.END and ran.receipt is not None
 
 
-def test_only_a_pending_schedule_is_proposed(store: Any) -> None:
-    unschedule(store, "summer", actor="alice", at=AT)
-    with pytest.raises(ScheduleError, match="is cancelled: its start has nothing to approve"):
+def test_only_a_start_still_to_come_is_proposed(store: Any) -> None:
+    store.save_schedule(summer(schedule_id="winter"))
+    unschedule(store, "winter", actor="alice", at=AT)
+    with pytest.raises(ScheduleError, match="was cancelled by alice: it never starts"):
+        propose_start(store, "winter", actor="alice", at=AT, policy=POLICY)
+    (ran,) = run_due(store, today=STARTS, actor="cron")
+    assert ran.receipt is not None
+    with pytest.raises(ScheduleError, match=f"was started already, by batch {ran.receipt.batch_id}"):
         propose_start(store, "summer", actor="alice", at=AT, policy=POLICY)
     assert store.proposals() == ()

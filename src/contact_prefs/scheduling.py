@@ -29,6 +29,7 @@ from .schedules import (
     ScheduleState,
     Step,
     UnknownScheduleError,
+    check_start,
     due,
     new_schedule,
     spec_on,
@@ -70,8 +71,7 @@ def propose_start(
     """
     check_actor(actor)
     found = find_schedule(store, schedule_id)
-    if found.state is not ScheduleState.PENDING:
-        raise ScheduleError(f"schedule {found.schedule_id} is {found.state.value}: its start has nothing to approve")
+    check_start(found)  # only a start still to come has a batch to approve
     spec = spec_on(found.spec, found.starts_on)
     change_set = plan(spec, store.snapshot(spec))
     start = datetime.datetime.combine(found.starts_on, datetime.time(), datetime.UTC)
