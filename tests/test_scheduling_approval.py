@@ -33,9 +33,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     """A store holding DISTRICT and the summer schedule (made by alice), not yet started."""
     opened: Any = MemoryStore() if request.param == "memory" else open_store(f"sqlite:///{tmp_path}/district.db")
     with opened:
-        opened.load(DISTRICT)
-        opened.save_schedule(summer())
-        yield opened
+        yield prepared(opened)
+
+
+def prepared(store: Any) -> Any:
+    """``store`` once it holds DISTRICT and the summer schedule (PostgreSQL's tests use it too)."""
+    store.load(DISTRICT)
+    store.save_schedule(summer())
+    return store
 
 
 def _parent_edit(store: Any) -> None:
