@@ -125,3 +125,81 @@ def test_cancelling_before_the_start_and_after_it_with_a_revert(tmp_path: Path) 
     error = fails(tmp_path, "--store", url, "unschedule", late, "--actor", "bob")
     assert "was cancelled already, by bob" in error
     assert "no schedule 'nope-nope'" in fails(tmp_path, "--store", url, "unschedule", "nope-nope", "--actor", "bob")
+
+
+# -- a schedule under the approval policy ------------------------------------------------
+
+
+def approval_policy(folder: Path) -> tuple[str, str]:
+    """``--policy PATH`` of a policy under which a change to Attendance needs a second person."""
+    path = folder / "policy.toml"
+    path.write_text('[approval]\nreasons = ["attendance"]\n', encoding="utf-8")
+    return "--policy", str(path)
+
+
+def waits(folder: Path, url: str, day: str, policy: tuple[str, str]) -> str:
+    """run-due on ``day``, whose start waits: exit 1, the wait on standard output, what to do on standard error."""
+    result = run(folder, "--store", url, "run-due", "--as-of", day, "--actor", "cron", *policy)
+    assert result.returncode == 1, result.stderr
+    assert "1 schedule(s) wait for a second person's approval; nothing was written for them" in result.stderr
+    assert "contact-prefs propose --schedule ID" in result.stderr and "Traceback" not in result.stderr
+    return result.stdout
+
+
+def test_a_schedule_that_needs_approval_waits_until_a_second_person_approves(tmp_path: Path) -> None:
+    url, policy = district(tmp_path), approval_policy(tmp_path)
+    text = ok(tmp_path, "--store", url, "schedule", *SUMMER, "--as-of", "2026-06-01", "--starts-on", "2026-06-15",
+              "--actor", "ann", *policy)  # fmt: skip
+    with open_store(url) as store:
+        (made,) = store.schedules()
+        (proposal,) = store.proposals()
+        assert store.history() == () and records(store.dump()) == records(DISTRICT)
+    assert (proposal.proposer, proposal.spec.as_of.isoformat(), proposal.approver) == ("ann", "2026-06-15", None)
+    assert "Needs approval: changes to attendance need approval." in text
+    assert f"as proposal {proposal.proposal_id} by ann" in text
+    assert f"'contact-prefs approve {proposal.proposal_id[:8]} --actor NAME' before 2026-06-15" in text
+
+    out = waits(tmp_path, url, "2026-06-15", policy)
+    assert out == (
+        f"2026-06-15 start of schedule {made.schedule_id}: waits for approval, nothing was written: "
+        f"proposal {proposal.proposal_id} is waiting for a second person's approval\n"
+    )
+    assert "cannot approve it too" in fails(tmp_path, "--store", url, "approve", proposal.proposal_id, "--actor", "ann")
+    ok(tmp_path, "--store", url, "approve", proposal.proposal_id[:8], "--actor", "bob", *policy)
+    (start,) = json.loads(ok(tmp_path, "--store", url, "run-due", "--as-of", "2026-06-16", "--actor", "cron",
+                             "--format", "json", *policy))  # fmt: skip
+    assert (start["day"], start["problem"], start["waiting"]) == ("2026-06-15", None, None)
+    (entry,) = json.loads(ok(tmp_path, "--store", url, "history", "--format", "json"))
+    assert (entry["batch_id"], entry["actor"], entry["schedule_id"]) == (start["batch_id"], "cron", made.schedule_id)
+    assert entry["approval"] == {"proposal_id": proposal.proposal_id, "proposer": "ann", "approver": "bob"}
+
+
+def test_a_parent_edit_after_approval_needs_a_fresh_proposal(tmp_path: Path) -> None:
+    url, policy = district(tmp_path), approval_policy(tmp_path)
+    data = json.loads(ok(tmp_path, "--store", url, "schedule", *SUMMER, "--as-of", "2026-06-01", "--starts-on",
+                         "2026-06-15", "--actor", "ann", "--format", "json", *policy))  # fmt: skip
+    schedule_id, first = data["schedule_id"], data["proposal"]["proposal_id"]
+    assert data["proposal"]["state"] == "proposed" and data["proposal"]["proposer"] == "ann"
+    ok(tmp_path, "--store", url, "approve", first, "--actor", "bob", *policy)
+    with open_store(url) as store:  # a parent switches Attendance on at g1's e-mail before the start day
+        before = point(store.dump(), G1_MAIL)
+        store.load(Snapshot(contact_points=[attrs.evolve(before, enabled=ReasonSet([Reason.ATTENDANCE]),
+                                                         source=Source.PORTAL)]))  # fmt: skip
+        edited = records(store.dump())
+    out = waits(tmp_path, url, "2026-06-15", policy)
+    assert f"proposal {first} was approved, but the district moved since: planned again, 1 change(s) differ" in out
+    with open_store(url) as store:
+        assert store.history() == () and records(store.dump()) == edited
+
+    assert "--mode cannot go with --schedule" in fails(
+        tmp_path, "--store", url, "propose", "--schedule", schedule_id, "--mode", "students", "--actor", "ann"
+    )
+    fresh = json.loads(ok(tmp_path, "--store", url, "propose", "--schedule", schedule_id[:6], "--actor", "ann",
+                          "--format", "json", *policy))  # fmt: skip
+    assert (fresh["schedule_id"], fresh["spec"]["as_of"]) == (schedule_id, "2026-06-15")
+    assert fresh["plan"]["updated"] == data["plan"]["updated"] - 1
+    ok(tmp_path, "--store", url, "approve", fresh["proposal_id"], "--actor", "bob", *policy)
+    (start,) = json.loads(ok(tmp_path, "--store", url, "run-due", "--as-of", "2026-06-16", "--actor", "cron",
+                             "--format", "json", *policy))  # fmt: skip
+    (entry,) = json.loads(ok(tmp_path, "--store", url, "history", "--format", "json"))
+    assert entry["batch_id"] == start["batch_id"] and entry["approval"]["proposal_id"] == fresh["proposal_id"]

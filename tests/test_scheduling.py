@@ -65,7 +65,7 @@ def test_under_an_approval_policy_a_batch_that_needs_a_second_person_waits() -> 
     store.save_schedule(summer(SPEC))
     policy = ApprovalPolicy(required=True, max_changes=0)
     (ran,) = run_due(store, today=STARTS, actor="cron", approval=policy)
-    assert ran.failed and "approval" in (ran.problem or "")
+    assert ran.waits and not ran.failed and "approve" in (ran.waiting or "")
     assert store.history() == () and records(store.dump()) == records(DISTRICT)
     (ran,) = run_due(store, today=STARTS, actor="cron")  # without the policy, it runs
     assert ran.receipt is not None

@@ -49,6 +49,7 @@ from .planning import plan
 from .privacy import shown
 from .proposals import Proposal, approval_of, check_application, new_proposal
 from .rights import Action
+from .scheduling import find_schedule, propose_start
 
 EXIT_NOT_INTACT = 1
 """``verify``: the history is not what was chained (an entry changed, removed, inserted or moved)."""
@@ -85,7 +86,14 @@ def add_governance_commands(
         return sub
 
     propose = command("propose", _propose, "plan a batch and record it as a proposal for a second person", details)
-    _batch_options(propose)
+    _batch_options(propose, required=False)
+    propose.add_argument(
+        "--schedule",
+        type=_schedule_id,
+        metavar="SCHEDULE_ID",
+        help="propose the batch a pending schedule's start runs, planned now for its start day "
+        "(instead of the batch options)",
+    )
 
     for name, run, help in (
         ("approve", _approve, "approve a proposal: the second person, not its proposer"),
@@ -112,6 +120,10 @@ def add_apply_options(apply: argparse.ArgumentParser) -> None:
     )
 
 
+_schedule_id = one_line(
+    "an empty schedule id: give the id (contact-prefs schedules lists them)",
+    lambda text, problem: f"the schedule id {shown(text)} {problem}",
+)
 _proposal_id = one_line(
     "an empty proposal id names no proposal: give the id (contact-prefs proposals lists them)",
     lambda text, problem: f"{shown(text)} {problem}, and is not a proposal id",
@@ -141,6 +153,16 @@ def _approval_policy(args: argparse.Namespace) -> ApprovalPolicy:
 
 
 def _propose(args: argparse.Namespace) -> int:
+    given = [option for option, dest in BATCH_OPTIONS if getattr(args, dest, None) not in (None, False)]
+    if args.schedule is not None:
+        if given:
+            args.parser.error(
+                f"argument --schedule: {', '.join(given)} cannot go with --schedule, whose batch is the schedule's"
+            )
+        return _propose_schedule(args)
+    missing = [option for option, dest in BATCH_OPTIONS[:2] if getattr(args, dest) is None]
+    if missing:
+        args.parser.error(f"the following arguments are required: {', '.join(missing)} (or --schedule SCHEDULE_ID)")
     spec, lines = _spec(args)
     policy = _approval_policy(args)
     # Proposing is the first half of an apply: the proposer is named on the batch it becomes.
@@ -168,16 +190,42 @@ def _propose(args: argparse.Namespace) -> int:
     return EXIT_DONE
 
 
-def _proposed_text(proposal: Proposal) -> str:
+def _propose_schedule(args: argparse.Namespace) -> int:
+    """``propose --schedule ID``: a proposal of exactly the batch the schedule's start runs, to approve
+    before it (again, when the district moved since an earlier approval)."""
+    policy = _approval_policy(args)
+    with _open(args, Action.APPLY, {"schedule_id": args.schedule}) as opened:
+        _progress("Planning")
+        with commit_point() as point:
+            schedule_id = find_schedule(opened, args.schedule).schedule_id
+            proposal, change_set = propose_start(
+                HeldStore(opened, point), schedule_id, actor=args.actor, at=_now(), policy=policy
+            )
+            result = _planned(change_set)
+            if args.format == "json":
+                data = proposal_data(proposal, now=proposal.at) | {"schedule_id": schedule_id}
+                print(to_json(data | {"plan": result.data(details=args.details)}))
+            else:
+                print(f"The start of schedule {schedule_id}, planned now for its start day:")
+                print(_proposed_text(proposal, applied_by=f"the start of schedule {schedule_id}"))
+                print()
+                print(result.text(details=args.details))
+            _finished(point)
+    return EXIT_DONE
+
+
+def _proposed_text(proposal: Proposal, *, applied_by: str | None = None) -> str:
     short = proposal.proposal_id[:8]
     lines = [f"Proposal {proposal.proposal_id} by {proposal.proposer} at {utc(proposal.at)}"]
     lines.append(f"Needs approval: {proposal.why}" if proposal.why else "Needs approval: not under the policy")
     lines.append(f"Expires: {utc(proposal.expires_at)}")
     lines.append(f"Digest: {proposal.digest}")
-    lines.append(
-        f"Next: a second person runs 'contact-prefs approve {short} --actor NAME', "
+    then = (
         f"then 'contact-prefs apply --proposal {short} --actor NAME' applies it"
+        if applied_by is None
+        else f"then run-due applies it as {applied_by}"
     )
+    lines.append(f"Next: a second person runs 'contact-prefs approve {short} --actor NAME', {then}")
     return "\n".join(lines)
 
 

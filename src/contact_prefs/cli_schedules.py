@@ -12,6 +12,7 @@ import argparse
 import datetime
 from typing import Any
 
+from .approval import approval_needed
 from .cli import (
     EXIT_CONFLICT,
     EXIT_DONE,
@@ -29,13 +30,23 @@ from .cli import (
     one_line,
 )
 from .cli_rights import governance
+from .formats.governance import proposal_data
 from .formats.results import to_json, utc
-from .formats.schedules import left_alone_text, ran_data, ran_text, schedule_data, scheduled_text, schedules_text
+from .formats.schedules import (
+    left_alone_text,
+    ran_data,
+    ran_text,
+    schedule_data,
+    scheduled_text,
+    schedules_text,
+    start_proposal_text,
+)
 from .interrupts import HeldStore, commit_point
 from .planning import plan
 from .privacy import shown
 from .rights import Action
-from .scheduling import run_due, schedule, unschedule
+from .schedules import Step, spec_on
+from .scheduling import propose_start, run_due, schedule, unschedule
 
 _schedule_id = one_line(
     "an empty schedule id: give the id (contact-prefs schedules lists them)",
@@ -107,22 +118,27 @@ def _schedule(args: argparse.Namespace) -> int:
             f"argument --starts-on: {args.starts_on.isoformat()} is before today ({today.isoformat()}); "
             "a schedule starts today or later"
         )
+    policy = governance(args).approval
     with _open(args, Action.APPLY, {"spec": spec}) as opened:  # scheduling is an apply, on the days it names
         _warn_unknown_ids(opened, spec, args.filter_file, lines)
         _progress("Planning")
         _check_scope(opened, plan(spec, opened.snapshot(spec)), args)
+        start = spec_on(spec, args.starts_on)
+        # Approved once, before it first runs: the batch its start day runs, as the district is now.
+        why = approval_needed(policy, plan(start, opened.snapshot(start)))
         with commit_point() as point:
+            store = HeldStore(opened, point)
+            now = datetime.datetime.now(datetime.UTC)
             made, preview = schedule(
-                HeldStore(opened, point),
-                spec,
-                starts_on=args.starts_on,
-                ends_on=args.ends_on,
-                actor=args.actor,
-                at=datetime.datetime.now(datetime.UTC),
+                store, spec, starts_on=args.starts_on, ends_on=args.ends_on, actor=args.actor, at=now
             )
+            proposal = None
+            if why is not None:
+                proposal, _ = propose_start(store, made.schedule_id, actor=args.actor, at=now, policy=policy)
             if args.format == "json":
                 data = schedule_data(made)
                 data["plan"] = _planned(preview).data(details=args.details)
+                data["proposal"] = None if proposal is None else proposal_data(proposal, now=now)
                 print(to_json(data))
             else:
                 print(f"The batch as it would be applied today, {today.isoformat()}:")
@@ -130,6 +146,8 @@ def _schedule(args: argparse.Namespace) -> int:
                 _print(_planned(preview), args)
                 print()
                 print(scheduled_text(made))
+                if proposal is not None:
+                    print(start_proposal_text(made, proposal))
             _finished(point)
     return EXIT_DONE
 
@@ -181,11 +199,24 @@ def _run_due(args: argparse.Namespace) -> int:
     approval = governance(args).approval
     with _open(args, Action.APPLY) as opened, commit_point() as point:
         _progress(f"Running what is due by {today.isoformat()}")
-        runs = run_due(HeldStore(opened, point), today=today, actor=args.actor, approval=approval)
+        runs = run_due(
+            HeldStore(opened, point),
+            today=today,
+            actor=args.actor,
+            approval=approval,
+            at=datetime.datetime.now(datetime.UTC),
+        )
         print(to_json([ran_data(ran) for ran in runs]) if args.format == "json" else ran_text(runs))
         _finished(point)
     failed = sum(1 for ran in runs if ran.failed)
     if failed:
         _error(f"{failed} due step(s) failed; nothing was written for them, and the next run tries again")
-        return EXIT_CONFLICT
-    return EXIT_DONE
+    # A wait is an alert too: someone has to approve before the next run can apply it.
+    waiting = sorted({ran.schedule_id for ran in runs if ran.waits and ran.step is Step.START})
+    if waiting:
+        _error(
+            f"{len(waiting)} schedule(s) wait for a second person's approval; nothing was written for them: "
+            "'contact-prefs propose --schedule ID' proposes a schedule's batch as it is now, "
+            "'contact-prefs approve PROPOSAL_ID' approves it, and the next run applies it"
+        )
+    return EXIT_CONFLICT if failed or waiting else EXIT_DONE

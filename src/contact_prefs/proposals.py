@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -141,8 +141,15 @@ def new_proposal(
     at: datetime.datetime,
     policy: ApprovalPolicy,
     proposal_id: str | None = None,
+    expires_at: datetime.datetime | None = None,
 ) -> Proposal:
-    """A proposal of ``change_set`` by ``proposer`` at ``at``, expiring as ``policy`` says."""
+    """A proposal of ``change_set`` by ``proposer`` at ``at``, expiring as ``policy`` says
+    (``policy.expires_after`` after ``at``) or at ``expires_at`` when given: a schedule's proposal
+    lasts until its start day."""
+    if expires_at is None:
+        expires_at = at + policy.expires_after
+    elif expires_at <= at:
+        raise ValueError(f"a proposal made at {at.isoformat()} cannot expire before, at {expires_at.isoformat()}")
     return Proposal(
         proposal_id=proposal_id or uuid.uuid4().hex,
         spec=change_set.spec,
@@ -150,7 +157,7 @@ def new_proposal(
         counts=change_set.counts(),
         proposer=proposer,
         at=at,
-        expires_at=at + policy.expires_after,
+        expires_at=expires_at,
         why=approval_needed(policy, change_set) or "",
     )
 
@@ -187,18 +194,67 @@ def check_application(proposal: Proposal, change_set: ChangeSet, *, at: datetime
     if change_set.spec != proposal.spec:
         raise ProposalError(f"proposal {proposal.proposal_id} was approved for another batch spec")
     if changeset_digest(change_set) != proposal.digest:
-        differing = changes_between(proposal.counts, change_set.counts())
-        # Equal results tables: the same switches at other points, or planned under other consent.
-        how_many = (
-            f"{differing:,} change(s) differ"
-            if differing
-            else "as many changes of each kind, but at other points or under other consent"
-        )
+        differing, how_many = _how_many_differ(proposal, change_set)
         raise PlanMovedError(
             f"the district moved since proposal {proposal.proposal_id} was approved: planned again, "
             f"{how_many}; nothing was written: propose the batch again",
             differing=differing,
         )
+
+
+def _how_many_differ(proposal: Proposal, change_set: ChangeSet) -> tuple[int, str]:
+    """How many changes differ between what was proposed and ``change_set``, and that said in words."""
+    differing = changes_between(proposal.counts, change_set.counts())
+    # Equal results tables: the same switches at other points, or planned under other consent.
+    if differing:
+        return differing, f"{differing:,} change(s) differ"
+    return differing, "as many changes of each kind, but at other points or under other consent"
+
+
+def approval_for(proposals: Iterable[Proposal], change_set: ChangeSet, *, at: datetime.datetime) -> Proposal | None:
+    """The proposal that approves applying ``change_set`` at ``at``, or ``None`` (then
+    :func:`why_unapproved` says why): approved, unapplied, not withdrawn, unexpired at ``at``,
+    of exactly ``change_set``'s spec, with ``change_set``'s digest (the district has not moved).
+
+    A scheduled batch is approved this way: by an ordinary proposal of the batch its start runs.
+    Of several that fit, the first approved.
+    """
+    digest = changeset_digest(change_set)
+    fitting = [
+        proposal
+        for proposal in proposals
+        if proposal.spec == change_set.spec
+        and proposal.state(at) is ProposalState.APPROVED
+        and proposal.digest == digest
+    ]
+    return min(fitting, key=lambda proposal: (proposal.approved_at or proposal.at, proposal.proposal_id), default=None)
+
+
+def why_unapproved(proposals: Iterable[Proposal], change_set: ChangeSet, *, at: datetime.datetime) -> str:
+    """Why no proposal approves ``change_set`` at ``at`` (:func:`approval_for`), from the newest
+    proposal of its spec still open or expired: none proposed, not yet approved, approved but the
+    district moved (with how many changes differ), or expired."""
+    open_or_expired = (ProposalState.PROPOSED, ProposalState.APPROVED, ProposalState.EXPIRED)
+    same = [p for p in proposals if p.spec == change_set.spec and p.state(at) in open_or_expired]
+    if not same:
+        return "no proposal of this batch: propose it and have a second person approve it"
+    newest = max(same, key=lambda proposal: (proposal.at, proposal.proposal_id))
+    name = f"proposal {newest.proposal_id}"
+    state = newest.state(at)
+    if state is ProposalState.EXPIRED:
+        return f"{name} expired at {newest.expires_at.isoformat()}: propose the batch again"
+    moved = changeset_digest(change_set) != newest.digest
+    if state is ProposalState.PROPOSED:
+        since = ""
+        if moved:
+            since = f" (and the district moved since it was proposed: {_how_many_differ(newest, change_set)[1]})"
+        return f"{name} is waiting for a second person's approval{since}"
+    if not moved:
+        return f"{name} approves this batch"
+    return (
+        f"{name} was approved, but the district moved since: planned again, "
+        f"{_how_many_differ(newest, change_set)[1]}; propose the batch again and have it approved"
+    )
 
 
 def applied_proposal(proposal: Proposal, *, batch_id: str, actor: str, at: datetime.datetime) -> Proposal:

@@ -9,9 +9,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..enums import Reason
+from ..proposals import Proposal
 from ..schedules import Schedule, Step
 from ..scheduling import Ran
-from .results import aligned, describe_settings, spec_data
+from .results import aligned, describe_settings, spec_data, utc
 
 NOTHING_DUE = "Nothing is due."
 
@@ -73,6 +74,20 @@ def scheduled_text(schedule: Schedule) -> str:
     )
 
 
+def start_proposal_text(schedule: Schedule, proposal: Proposal) -> str:
+    """The lines ``schedule`` adds when the schedule's start needs a second person's approval."""
+    short = proposal.proposal_id[:8]
+    return "\n".join(
+        [
+            f"Needs approval: {proposal.why}.",
+            f"Proposed its start's batch as proposal {proposal.proposal_id} by {proposal.proposer}, "
+            f"expires {utc(proposal.expires_at)}.",
+            f"Next: a second person runs 'contact-prefs approve {short} --actor NAME' before "
+            f"{schedule.starts_on.isoformat()}; until then run-due reports the start as waiting.",
+        ]
+    )
+
+
 def ran_data(ran: Ran) -> dict[str, Any]:
     receipt = ran.receipt
     return {
@@ -84,6 +99,7 @@ def ran_data(ran: Ran) -> dict[str, Any]:
         "left_alone": None if receipt is None else {reason.value: n for reason, n in receipt.left_alone.items()},
         "done_already": ran.done_already,
         "problem": ran.problem,
+        "waiting": ran.waiting,
     }
 
 
@@ -99,6 +115,8 @@ def _ran_line(ran: Ran) -> str:
     head = f"{ran.day.isoformat()} {what} of schedule {ran.schedule_id}"
     if ran.problem is not None:
         return f"{head}: failed, nothing was written: {ran.problem}"
+    if ran.waiting is not None:
+        return f"{head}: waits for approval, nothing was written: {ran.waiting}"
     if ran.receipt is None:
         return f"{head}: done already, by another run"
     receipt = ran.receipt
