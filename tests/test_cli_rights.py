@@ -142,6 +142,32 @@ def test_a_denied_command_exits_2_and_writes_nothing(
     assert not (folder / "exported").exists()
 
 
+LATER_COMMANDS: list[tuple[Action, tuple[str, ...]]] = [
+    (Action.PLAN, ("proposals",)),
+    (Action.PLAN, ("verify",)),
+    (Action.PLAN, ("schedules",)),
+    (Action.APPLY, ("propose", "--mode", "students", "--set", "priority=on")),
+    (Action.APPLY, ("schedule", "--mode", "students", "--set", "priority=on", "--starts-on", "2099-06-01")),
+    (Action.APPLY, ("run-due",)),
+    (Action.EXPORT, ("backup", "night.zip")),
+    (Action.ADMIN, ("copy", "--from", URL, "--to", "sqlite:///copy.db")),
+]
+
+
+@pytest.mark.parametrize(("action", "args"), LATER_COMMANDS, ids=[" ".join(args[:1]) for _, args in LATER_COMMANDS])
+def test_the_approval_schedule_and_backup_commands_are_denied_alike(
+    folder: Path, capsys: pytest.CaptureFixture[str], action: Action, args: tuple[str, ...]
+) -> None:
+    before = state()
+    code, out, err = cli(capsys, "--store", URL, "--policy", str(policy(folder, action)), "--actor", "ann", *args)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"contact-prefs: error: 'ann' may not take the action '{action.value}': no role of theirs")
+    assert state() == before
+    assert not (folder / "night.zip").exists() and not (folder / "copy.db").exists()
+    with open_store(URL) as store:
+        assert (store.proposals(), store.schedules()) == ((), ())
+
+
 @pytest.mark.parametrize(("action", "args"), COMMANDS, ids=[" ".join(args[:2]) for _, args in COMMANDS])
 def test_an_allowed_actor_succeeds(
     folder: Path, capsys: pytest.CaptureFixture[str], action: Action, args: tuple[str, ...]

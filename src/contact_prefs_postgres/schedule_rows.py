@@ -17,7 +17,6 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from contact_prefs import Reason
-from contact_prefs.chain import Entry
 from contact_prefs.plain import spec_from_plain, spec_to_plain
 from contact_prefs.schedules import Schedule
 
@@ -113,13 +112,3 @@ def locked_schedule(cursor: psycopg.Cursor[Any], schedule_id: str) -> Schedule |
         f"SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE schedule_id = %s FOR UPDATE", [schedule_id]
     ).fetchone()
     return None if row is None else schedule_from_row(row)
-
-
-def append_schedule_links(cursor: psycopg.Cursor[Any], entries: Sequence[Entry]) -> None:
-    """Where the chain links of a schedule's entries (:mod:`contact_prefs.schedule_entries`) are appended,
-    in the transaction that records them.
-
-    The chain's table is not part of this store's schema yet: once it is, this appends the links
-    after the chain's head as every other entry's are (:func:`contact_prefs.chain.chain_after`).
-    Until then it appends nothing.
-    """

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import datetime
 import sqlite3
-from collections.abc import Sequence
 
-from contact_prefs.chain import Entry
 from contact_prefs.schedules import Schedule
 
 from .consent_rows import time_text
@@ -88,13 +86,3 @@ def read_schedule(connection: sqlite3.Connection, schedule_id: str) -> Schedule 
         f"SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE schedule_id = ?", (schedule_id,)
     ).fetchone()
     return None if row is None else schedule_from_row(row)
-
-
-def append_schedule_links(connection: sqlite3.Connection, entries: Sequence[Entry]) -> None:
-    """Where the chain links of a schedule's entries (:mod:`contact_prefs.schedule_entries`) are appended,
-    in the transaction that records them.
-
-    The chain's table is not part of this store's schema yet: once it is, this appends the links
-    after the chain's head as every other entry's are (:func:`contact_prefs.chain.chain_after`).
-    Until then it appends nothing.
-    """
