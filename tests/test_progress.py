@@ -117,6 +117,23 @@ def test_writing_and_reading_native_csv_report_every_record(tmp_path: Path) -> N
     assert sum(reading.steps) == len(district) and max(reading.steps) <= CHUNK
 
 
+def test_writing_and_reading_a_backup_report_every_entry(tmp_path: Path) -> None:
+    from contact_prefs.contents import StoreContents
+    from contact_prefs.formats.archive import Source, read_archive, write_archive
+
+    contents = StoreContents(records=build_district(3000, today=DAY))
+    entries = sum(contents.counts().values())
+    writing = Recorder()
+    source = Source(store="memory://", backend="memory")
+    write_archive(contents, tmp_path / "night.zip", source=source, progress=writing)
+    assert writing.started == [(entries, "Writing night.zip")]
+    assert sum(writing.steps) == entries and max(writing.steps) <= CHUNK
+    reading = Recorder()
+    assert read_archive(tmp_path / "night.zip", progress=reading).contents == contents
+    assert reading.started == [(entries, "Reading night.zip")]
+    assert sum(reading.steps) == entries
+
+
 def test_reading_oneroster_reports_the_lines_of_the_files_it_reads() -> None:
     recorder = Recorder()
     assert read_oneroster(SAMPLE, progress=recorder) == read_oneroster(SAMPLE)

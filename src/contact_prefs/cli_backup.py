@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .cli import EXIT_DONE, STORE_VARIABLE, UsageError, _finished, _progress, _shown_url, _store_url
+from .cli import EXIT_DONE, STORE_VARIABLE, UsageError, _finished, _progress, _shown_url, _steps, _store_url
 from .cli_info import sqlite_schema_version
 from .cli_rights import authorize, plugins
 from .contents import SECTIONS, StoreContents, counted, differences
@@ -40,6 +40,9 @@ def add_backup_commands(commands: argparse._SubParsersAction[Any], store: argpar
     """Add ``backup``, ``restore`` and ``copy`` to the command line's ``commands``."""
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    output.add_argument(
+        "--quiet", action="store_true", help="show no progress on the terminal (warnings and errors still show)"
+    )
     replace = argparse.ArgumentParser(add_help=False)
     replace.add_argument(
         "--replace",
@@ -83,7 +86,7 @@ def _backup(args: argparse.Namespace) -> int:
         contents = _not_empty(store.contents(), _shown_url(args))
     _progress(f"Writing {path}")
     source = Source(store=_shown_url(args), backend=_backend(url), schema_version=sqlite_schema_version(url))
-    archive = write_archive(contents, path, source=source, overwrite=args.overwrite)
+    archive = write_archive(contents, path, source=source, overwrite=args.overwrite, progress=_steps())
     _print(args, _backed_up(archive), _backed_up_text(archive))
     return EXIT_DONE
 
@@ -92,7 +95,7 @@ def _restore(args: argparse.Namespace) -> int:
     if not args.store and not os.environ.get(STORE_VARIABLE):
         args.parser.error("the following arguments are required: --store URL (the store to restore into)")
     _progress(f"Checking {args.file}")
-    archive = read_archive(args.file)  # every checksum, before anything is opened or written
+    archive = read_archive(args.file, progress=_steps())  # every checksum, before anything is opened or written
     contents = archive.contents
     url, origin = _store_url(args)
     with _open(args, url, origin, Action.ADMIN) as opened, commit_point() as point:

@@ -33,6 +33,7 @@ import attrs
 from ..contents import SECTIONS, StoreContents
 from ..privacy import looks_personal
 from ..private_files import open_binary_staging
+from ..progress import CHUNK, NO_PROGRESS, Progress, reporting
 from .errors import FormatError
 from .sections import CODECS, decode_line, encode_line
 
@@ -55,7 +56,7 @@ VERSION = 1
 this reader does not know).  A new section of the contents, or a change to one, is a new version."""
 
 MANIFEST = "manifest.json"
-CHUNK = 1 << 20
+READ_SIZE = 1 << 20
 
 
 class ArchiveError(FormatError):
@@ -136,8 +137,10 @@ def write_archive(
     source: Source,
     overwrite: bool = False,
     now: datetime.datetime | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> Archive:
-    """Write ``contents`` to the archive ``path`` (mode 0600), refusing an existing file unless ``overwrite``."""
+    """Write ``contents`` to the archive ``path`` (mode 0600), refusing an existing file unless ``overwrite``;
+    ``progress`` hears of every :data:`~contact_prefs.progress.CHUNK` entries written."""
     target = Path(path)
     _refuse_existing(target, overwrite)
     if not target.parent.is_dir():
@@ -145,9 +148,15 @@ def write_archive(
     created = now or datetime.datetime.now(datetime.UTC)
     staging, stream = open_binary_staging(target)
     try:
-        with stream, zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        with (
+            stream,
+            zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive,
+            reporting(progress, sum(contents.counts().values()), f"Writing {target.name}") as steps,
+        ):
             members = {
-                section.name: _write_member(archive, member_name(section.name), CODECS[section.name].encode(contents))
+                section.name: _write_member(
+                    archive, member_name(section.name), CODECS[section.name].encode(contents), steps
+                )
                 for section in SECTIONS
             }
             manifest = Manifest(
@@ -177,7 +186,7 @@ def _refuse_existing(target: Path, overwrite: bool) -> None:
         raise ArchiveError("exists already; nothing was written (choose a new name, or overwrite it)", file=target)
 
 
-def _write_member(archive: zipfile.ZipFile, name: str, entries: Iterable[Any]) -> Member:
+def _write_member(archive: zipfile.ZipFile, name: str, entries: Iterable[Any], progress: Progress) -> Member:
     digest, size, count = hashlib.sha256(), 0, 0
     with archive.open(name, "w", force_zip64=True) as member:
         for entry in entries:
@@ -186,6 +195,9 @@ def _write_member(archive: zipfile.ZipFile, name: str, entries: Iterable[Any]) -
             digest.update(line)
             size += len(line)
             count += 1
+            if count % CHUNK == 0:
+                progress.advance(CHUNK)
+    progress.advance(count % CHUNK)
     return Member(name=name, entries=count, size=size, sha256=digest.hexdigest())
 
 
@@ -193,7 +205,7 @@ def file_sha256(path: Path) -> tuple[str, int]:
     """The SHA-256 of the file at ``path`` and its size, as ``sha256sum`` would report it."""
     digest, size = hashlib.sha256(), 0
     with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK):
+        while chunk := stream.read(READ_SIZE):
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
@@ -202,9 +214,10 @@ def file_sha256(path: Path) -> tuple[str, int]:
 # --- reading -------------------------------------------------------------------------------
 
 
-def read_archive(path: str | Path) -> Archive:
+def read_archive(path: str | Path, *, progress: Progress = NO_PROGRESS) -> Archive:
     """The backup at ``path``: its format, version and every member's size and checksum checked first,
-    then every section decoded.  Raises :class:`ArchiveError` (naming the member) on anything amiss."""
+    then every section decoded (``progress`` hears of each section's entries).  Raises
+    :class:`ArchiveError` (naming the member) on anything amiss."""
     source = Path(path)
     if not source.is_file():
         raise ArchiveError("is not a file" if source.exists() else "does not exist", file=source)
@@ -214,7 +227,11 @@ def read_archive(path: str | Path) -> Archive:
             raw = {name: _checked_member(archive, source, member) for name, member in manifest.sections.items()}
     except zipfile.BadZipFile:
         raise ArchiveError(f"is not a {FORMAT} archive (not a zip file, or a damaged one)", file=source) from None
-    decoded = {name: _decoded(source, name, manifest.sections[name], raw[name]) for name in raw}
+    decoded = {}
+    with reporting(progress, sum(manifest.counts.values()), f"Reading {source.name}") as steps:
+        for name in raw:
+            decoded[name] = _decoded(source, name, manifest.sections[name], raw[name])
+            steps.advance(manifest.sections[name].entries)
     contents = StoreContents(**decoded, demo=manifest.demo)
     digest, size = file_sha256(source)
     return Archive(path=source, manifest=manifest, contents=contents, sha256=digest, size=size)
@@ -271,7 +288,7 @@ def _read(archive: zipfile.ZipFile, path: Path, name: str) -> bytes:
 
 def _read_all(stream: IO[bytes]) -> bytes:
     chunks = []
-    while chunk := stream.read(CHUNK):
+    while chunk := stream.read(READ_SIZE):
         chunks.append(chunk)
     return b"".join(chunks)
 
