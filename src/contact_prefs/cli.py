@@ -522,8 +522,8 @@ def _demo(args: argparse.Namespace) -> int:
                 )
         _progress(f"Building a district of {args.students:,} students")
         district = build_district(args.students, seed=args.seed, today=today)
-        _progress(f"Loading {len(district):,} records into {url}")
-        store.load(district, demo=True)  # marked, so that no import of real records lands here unasked
+        # Marked, so that no import of real records lands here unasked.
+        store.load(district, demo=True, progress=_steps())
         _progress("Applying the demo batch")
         change_set, receipt = run_batch(store, sample_spec(today), actor="demo")
         schools = len({enrollment.school_id for enrollment in district.enrollments})
@@ -627,8 +627,7 @@ def _plan(args: argparse.Namespace) -> int:
     spec, lines = _spec(args)
     with _open(args, Action.PLAN, {"spec": spec}) as store:
         _warn_unknown_ids(store, spec, args.filter_file, lines)
-        _progress("Reading the district")
-        change_set = plan(spec, store.snapshot(spec), progress=_steps())
+        change_set = plan(spec, store.snapshot(spec, progress=_steps()), progress=_steps())
         _check_scope(store, change_set, args)
     _print(_planned(change_set), args)
     return EXIT_DONE
@@ -677,8 +676,7 @@ def _apply(args: argparse.Namespace) -> int:
     approval = _approval_policy(args)
     with _open(args, Action.APPLY, {"spec": spec}) as opened:
         _warn_unknown_ids(opened, spec, args.filter_file, lines)
-        _progress("Reading the district")
-        preview = plan(spec, opened.snapshot(spec), progress=_steps())
+        preview = plan(spec, opened.snapshot(spec, progress=_steps()), progress=_steps())
         _check_scope(opened, preview, args)
         if not preview:
             return _nothing_recorded(preview, args)
@@ -688,7 +686,6 @@ def _apply(args: argparse.Namespace) -> int:
             if not _confirm(f"Apply these {len(preview):,} changes?"):
                 print("Nothing was applied.")
                 return EXIT_DONE
-        _progress(f"Applying {len(preview):,} changes")
         with commit_point() as point:
             try:
                 change_set, receipt = _commit(HeldStore(opened, point), preview, actor=args.actor, approval=approval)
@@ -715,11 +712,11 @@ def _commit(
             return change_set, None
         check_approval_not_needed(approval, change_set)
         try:
-            return change_set, store.commit(change_set, actor=actor)
+            return change_set, store.commit(change_set, actor=actor, progress=_steps())
         except ConflictError:
             if attempt == TRIES:
                 raise
-        change_set = plan(planned.spec, store.snapshot(planned.spec))
+        change_set = plan(planned.spec, store.snapshot(planned.spec, progress=_steps()), progress=_steps())
     raise AssertionError("unreachable")
 
 
@@ -836,9 +833,8 @@ def _import(args: argparse.Namespace) -> int:
     context = {"directory": str(args.directory), "kind": args.kind}
     with _open(args, Action.IMPORT, context, create=True) as opened, commit_point() as point:
         check_import_target(holds_demo=opened.holds_demo(), into_demo=args.into_demo, store=_shown_url(args))
-        _progress(f"Loading {len(snapshot):,} records")
         report = HeldStore(opened, point).load(
-            snapshot, remove=remove, keep_preferences=keep_preferences, actor=args.actor
+            snapshot, remove=remove, keep_preferences=keep_preferences, actor=args.actor, progress=_steps()
         )
         where = _where_points_are(args, report)
         result = Transferred(

@@ -35,6 +35,7 @@ from .cli import (
     _progress,
     _require_terminal_or_yes,
     _spec,
+    _steps,
     _warn,
     _warn_unknown_ids,
     one_line,
@@ -168,8 +169,7 @@ def _propose(args: argparse.Namespace) -> int:
     # Proposing is the first half of an apply: the proposer is named on the batch it becomes.
     with _open(args, Action.APPLY, {"spec": spec}) as opened:
         _warn_unknown_ids(opened, spec, args.filter_file, lines)
-        _progress("Planning")
-        change_set = plan(spec, opened.snapshot(spec))
+        change_set = plan(spec, opened.snapshot(spec, progress=_steps()), progress=_steps())
         _check_scope(opened, change_set, args)  # a usage error must come before anything is written
         result = _planned(change_set)
         if not change_set:
@@ -285,8 +285,7 @@ def apply_proposal_command(args: argparse.Namespace) -> int:
     with _open(args, Action.APPLY, {"proposal_id": args.proposal}) as opened:
         proposal = find_proposal(opened, args.proposal)
         if not args.yes:
-            _progress("Planning")
-            preview = plan(proposal.spec, opened.snapshot(proposal.spec))
+            preview = plan(proposal.spec, opened.snapshot(proposal.spec, progress=_steps()), progress=_steps())
             check_application(proposal, preview, at=_now())  # refused before anyone is asked
             _confirming(_planned(preview))
             question = (
@@ -296,11 +295,12 @@ def apply_proposal_command(args: argparse.Namespace) -> int:
             if not _confirm(question):
                 print("Nothing was applied.")
                 return EXIT_DONE
-        _progress("Applying")
         with commit_point() as point:
             store = HeldStore(opened, point)
             try:
-                change_set, receipt = apply_proposal(store, proposal.proposal_id, actor=args.actor, at=_now())
+                change_set, receipt = apply_proposal(
+                    store, proposal.proposal_id, actor=args.actor, at=_now(), progress=_steps()
+                )
             except ConflictError as error:
                 raise ConflictError(error.conflicts, f"planned {TRIES} times, and {error}") from None
             _print(attrs.evolve(_applied(change_set, receipt), approval=approval_of(proposal)), args)
