@@ -39,6 +39,7 @@ from .cli import (
     _warn,
     _warn_unknown_ids,
     one_line,
+    planned_now,
 )
 from .cli_rights import governance
 from .errors import ConflictError
@@ -46,7 +47,6 @@ from .formats.governance import chain_data, chain_text, proposal_data, proposal_
 from .formats.results import to_json, utc
 from .governance import apply_proposal, find_proposal, verify_history
 from .interrupts import HeldStore, commit_point
-from .planning import plan
 from .privacy import shown
 from .proposals import Proposal, approval_of, check_application, new_proposal
 from .rights import Action
@@ -169,7 +169,7 @@ def _propose(args: argparse.Namespace) -> int:
     # Proposing is the first half of an apply: the proposer is named on the batch it becomes.
     with _open(args, Action.APPLY, {"spec": spec}) as opened:
         _warn_unknown_ids(opened, spec, args.filter_file, lines)
-        change_set = plan(spec, opened.snapshot(spec, progress=_steps()), progress=_steps())
+        change_set = planned_now(opened, spec)
         _check_scope(opened, change_set, args)  # a usage error must come before anything is written
         result = _planned(change_set)
         if not change_set:
@@ -285,7 +285,7 @@ def apply_proposal_command(args: argparse.Namespace) -> int:
     with _open(args, Action.APPLY, {"proposal_id": args.proposal}) as opened:
         proposal = find_proposal(opened, args.proposal)
         if not args.yes:
-            preview = plan(proposal.spec, opened.snapshot(proposal.spec, progress=_steps()), progress=_steps())
+            preview = planned_now(opened, proposal.spec)
             check_application(proposal, preview, at=_now())  # refused before anyone is asked
             _confirming(_planned(preview))
             question = (

@@ -192,12 +192,12 @@ class MemoryStore(ClosesOnExit):
     def snapshot(self, spec: BatchSpec, *, progress: Progress = NO_PROGRESS) -> Snapshot:
         """Everything stored: the reference store does not narrow to the spec.  ``progress`` advances
         once, by every record read."""
-        with self._locked():
+        with self._locked():  # the count and the reading under one hold of the lock: they agree
             total = sum(map(len, self._records.values()))
-        with reporting(progress, total, "Reading the district"):
-            snapshot = self.dump()
-            progress.advance(total)
-            return snapshot
+            with reporting(progress, total, "Reading the district"):
+                snapshot = self.dump()
+                progress.advance(total)
+                return snapshot
 
     def commit(
         self,
