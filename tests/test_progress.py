@@ -10,21 +10,28 @@ import pty
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 
-from contact_prefs import BatchSpec, Snapshot, plan
+from contact_prefs import BatchSpec, Reason, Snapshot, plan
 from contact_prefs import progress_bar as bars
+from contact_prefs.changes import ChangeSet
 from contact_prefs.cli import main
 from contact_prefs.demo import build_district, sample_spec
 from contact_prefs.formats import read_csv, read_oneroster, write_csv
 from contact_prefs.formats.table import data_lines, read_table, tracked
-from contact_prefs.progress import CHUNK, NO_PROGRESS, batches, reporting, slices
+from contact_prefs.ledger import LoadReport
+from contact_prefs.progress import CHUNK, NO_PROGRESS, Progress, batches, reporting, slices
 from contact_prefs.progress_bar import TerminalProgress, progress_for
+from contact_prefs.store import Receipt
 from contact_prefs.testing.profiles import examples
 from contact_prefs.testing.strategies import districts, specs
+from contact_prefs_memory import MemoryStore
 
 from .test_cli import SAMPLE
 
@@ -223,6 +230,61 @@ def test_wrappers_pass_progress_only_to_a_store_that_takes_it() -> None:
     assert recorder.started == [(len(district), "Loading")] and recorder.events[-1] == ("finish", None)
 
 
+class ForgetfulStore(MemoryStore):
+    """Reports a commit's progress but, when the commit fails, never finishes the step."""
+
+    def commit(self, changeset: ChangeSet, *, progress: Progress = NO_PROGRESS, **options: Any) -> Receipt:
+        progress.start(len(changeset.updates), "Applying")
+        receipt = super().commit(changeset, **options)
+        progress.advance(len(changeset.updates))
+        progress.finish()
+        return receipt
+
+
+class MiscountingStore(MemoryStore):
+    """Reports a load whose advances fall short of its total."""
+
+    def load(self, snapshot: Snapshot, *, progress: Progress = NO_PROGRESS, **options: Any) -> LoadReport:
+        with reporting(progress, len(snapshot), "Loading"):
+            progress.advance(len(snapshot.contact_points))
+            return super().load(snapshot, **options)
+
+
+@pytest.mark.parametrize(
+    ("broken", "test"),
+    [
+        (ForgetfulStore, "test_a_commit_that_conflicts_finishes_its_progress_and_writes_nothing"),
+        (MiscountingStore, "test_load_reports_its_records_and_loads_the_same"),
+    ],
+)
+def test_the_kit_fails_a_store_that_reports_its_progress_wrongly(broken: type[MemoryStore], test: str) -> None:
+    from contact_prefs.testing.checks import CheckedStore
+    from contact_prefs.testing.progress import ProgressContract
+
+    from .test_kit_catches_broken_stores import memory_row
+
+    def checked(kind: type[MemoryStore]) -> Callable[[], CheckedStore]:
+        return lambda: CheckedStore(kind(), memory_row)
+
+    contract = ProgressContract()
+    loading = test == "test_load_reports_its_records_and_loads_the_same"
+    with checked(broken)() as store, pytest.raises(AssertionError):
+        getattr(contract, test)(store, *([checked(broken)] if loading else []))
+    with checked(MemoryStore)() as store:  # the honest store passes the same test
+        getattr(contract, test)(store, *([checked(MemoryStore)] if loading else []))
+
+
+def test_the_kit_fails_a_store_that_reports_no_progress() -> None:
+    from contact_prefs.testing.checks import CheckedStore
+    from contact_prefs.testing.progress import ProgressContract
+
+    from .test_kit_catches_broken_stores import memory_row
+
+    silent = CheckedStore(StoreBeforeProgress(), memory_row)  # type: ignore[arg-type]
+    with pytest.raises(AssertionError, match="nothing was reported"):
+        ProgressContract().test_snapshot_reports_its_reading_and_reads_the_same(silent)
+
+
 # -- the terminal bar ----------------------------------------------------------------
 
 
@@ -338,13 +400,17 @@ def test_sqlite_commits_in_slices_inside_one_transaction(monkeypatch: pytest.Mon
         whole.commit(plan(spec, whole.snapshot(spec)), actor="staff")
         assert store.dump().sorted().contact_points == whole.dump().sorted().contact_points
         monkeypatch.setattr(sqlite_store, "COMMIT_CHUNK", chunk)
-        # A stale plan: every point of it changed since; the last slice alone would not see it.
-        stale = Recorder()
-        before = store.dump()
+        # Only the first point moved since planning: found in the first slice, and nothing is written.
+        undone = whole.history()[0].batch_id
+        whole.undo(undone, actor="staff")
+        again = plan(spec, whole.snapshot(spec))
+        first = next(p for p in whole.dump().contact_points if p.key == again.updates[0].key)
+        whole.load(Snapshot(contact_points=[attrs.evolve(first, enabled=first.enabled ^ {Reason.TEACHER})]))
+        before, stale = whole.dump(), Recorder()
         with pytest.raises(ConflictError):
-            store.commit(change_set, actor="staff", progress=stale)
+            whole.commit(again, actor="staff", progress=stale)
         assert stale.events[-1] == ("finish", None)
-        assert store.dump() == before and len(store.history()) == 1
+        assert whole.dump() == before and len(whole.history()) == 2
 
 
 def test_quiet_or_no_terminal_shows_no_progress(
