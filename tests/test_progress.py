@@ -10,21 +10,28 @@ import pty
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 
-from contact_prefs import BatchSpec, Snapshot, plan
+from contact_prefs import BatchSpec, Reason, Snapshot, plan
 from contact_prefs import progress_bar as bars
+from contact_prefs.changes import ChangeSet
 from contact_prefs.cli import main
 from contact_prefs.demo import build_district, sample_spec
 from contact_prefs.formats import read_csv, read_oneroster, write_csv
 from contact_prefs.formats.table import data_lines, read_table, tracked
-from contact_prefs.progress import CHUNK, NO_PROGRESS, batches, reporting, slices
+from contact_prefs.ledger import LoadReport
+from contact_prefs.progress import CHUNK, NO_PROGRESS, Progress, batches, reporting, slices
 from contact_prefs.progress_bar import TerminalProgress, progress_for
+from contact_prefs.store import Receipt
 from contact_prefs.testing.profiles import examples
 from contact_prefs.testing.strategies import districts, specs
+from contact_prefs_memory import MemoryStore
 
 from .test_cli import SAMPLE
 
@@ -173,6 +180,111 @@ def test_tracked_advances_by_the_lines_read_every_chunk(tmp_path: Path) -> None:
     assert recorder.steps == [CHUNK, CHUNK, 5]
 
 
+class StoreBeforeProgress:
+    """A backend written before ``progress=``: its snapshot, load and commit take none."""
+
+    def __init__(self) -> None:
+        from contact_prefs_memory import MemoryStore
+
+        self.inner = MemoryStore()
+
+    def snapshot(self, spec: BatchSpec) -> Snapshot:
+        return self.inner.snapshot(spec)
+
+    def load(
+        self,
+        snapshot: Snapshot,
+        *,
+        remove: Snapshot | None = None,
+        keep_preferences: bool = False,
+        actor: str = "import",
+        demo: bool = False,
+    ) -> object:
+        return self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor, demo=demo)
+
+    def commit(
+        self, changeset: object, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+    ) -> object:
+        return self.inner.commit(changeset, actor=actor)  # type: ignore[arg-type]
+
+
+def test_wrappers_pass_progress_only_to_a_store_that_takes_it() -> None:
+    from contact_prefs.plugins import ObservedStore, Plugins
+    from contact_prefs.store import progress_option
+    from contact_prefs_memory import MemoryStore
+
+    recorder = Recorder()
+    before, current = StoreBeforeProgress(), MemoryStore()
+    assert progress_option(recorder, current.commit) == {"progress": recorder}
+    assert progress_option(recorder, lambda *args, **options: None) == {"progress": recorder}
+    assert progress_option(recorder, before.commit) == {}
+    assert progress_option(NO_PROGRESS, current.commit) == {}
+    # On a terminal, the command line passes a bar: a store written before it works on, unreported.
+    district, spec = build_district(50, today=DAY), sample_spec(DAY)
+    observed = ObservedStore(before, Plugins.load())  # type: ignore[arg-type]
+    observed.load(district, progress=recorder)
+    receipt = observed.commit(plan(spec, observed.snapshot(spec, progress=recorder)), actor="staff", progress=recorder)
+    assert receipt.applied > 0 and recorder.events == []
+    reported = ObservedStore(current, Plugins.load())
+    reported.load(district, progress=recorder)
+    assert recorder.started == [(len(district), "Loading")] and recorder.events[-1] == ("finish", None)
+
+
+class ForgetfulStore(MemoryStore):
+    """Reports a commit's progress but, when the commit fails, never finishes the step."""
+
+    def commit(self, changeset: ChangeSet, *, progress: Progress = NO_PROGRESS, **options: Any) -> Receipt:
+        progress.start(len(changeset.updates), "Applying")
+        receipt = super().commit(changeset, **options)
+        progress.advance(len(changeset.updates))
+        progress.finish()
+        return receipt
+
+
+class MiscountingStore(MemoryStore):
+    """Reports a load whose advances fall short of its total."""
+
+    def load(self, snapshot: Snapshot, *, progress: Progress = NO_PROGRESS, **options: Any) -> LoadReport:
+        with reporting(progress, len(snapshot), "Loading"):
+            progress.advance(len(snapshot.contact_points))
+            return super().load(snapshot, **options)
+
+
+@pytest.mark.parametrize(
+    ("broken", "test"),
+    [
+        (ForgetfulStore, "test_a_commit_that_conflicts_finishes_its_progress_and_writes_nothing"),
+        (MiscountingStore, "test_load_reports_its_records_and_loads_the_same"),
+    ],
+)
+def test_the_kit_fails_a_store_that_reports_its_progress_wrongly(broken: type[MemoryStore], test: str) -> None:
+    from contact_prefs.testing.checks import CheckedStore
+    from contact_prefs.testing.progress import ProgressContract
+
+    from .test_kit_catches_broken_stores import memory_row
+
+    def checked(kind: type[MemoryStore]) -> Callable[[], CheckedStore]:
+        return lambda: CheckedStore(kind(), memory_row)
+
+    contract = ProgressContract()
+    loading = test == "test_load_reports_its_records_and_loads_the_same"
+    with checked(broken)() as store, pytest.raises(AssertionError):
+        getattr(contract, test)(store, *([checked(broken)] if loading else []))
+    with checked(MemoryStore)() as store:  # the honest store passes the same test
+        getattr(contract, test)(store, *([checked(MemoryStore)] if loading else []))
+
+
+def test_the_kit_fails_a_store_that_reports_no_progress() -> None:
+    from contact_prefs.testing.checks import CheckedStore
+    from contact_prefs.testing.progress import ProgressContract
+
+    from .test_kit_catches_broken_stores import memory_row
+
+    silent = CheckedStore(StoreBeforeProgress(), memory_row)  # type: ignore[arg-type]
+    with pytest.raises(AssertionError, match="nothing was reported"):
+        ProgressContract().test_snapshot_reports_its_reading_and_reads_the_same(silent)
+
+
 # -- the terminal bar ----------------------------------------------------------------
 
 
@@ -239,6 +351,7 @@ def store(tmp_path: Path) -> str:
 
 
 PLAN = ("plan", "--mode", "student-messenger-contacts", "--set", "teacher=on")
+APPLY = ("apply", "--mode", "student-messenger-contacts", "--set", "teacher=off", "--yes")  # the demo set it on
 
 
 def test_plan_on_a_terminal_shows_its_progress(
@@ -250,6 +363,54 @@ def test_plan_on_a_terminal_shows_its_progress(
     assert "Reading the district...\n" in shown
     assert "Planning: 100%|" in shown
     assert "Contact Method" in capsys.readouterr().out  # the result, on stdout as ever
+
+
+def test_apply_on_a_terminal_shows_the_commit_as_a_percentage(
+    store: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    terminal = on_terminal(monkeypatch)
+    assert main(["--store", store, *APPLY]) == 0
+    shown = terminal.getvalue()
+    assert "Reading the district...\n" in shown  # SQLite cannot count what it will read before it has read it
+    assert "Planning: 100%|" in shown
+    [applying] = [line for line in shown.replace("\r", "\n").splitlines() if line.startswith("Applying: 100%|")]
+    points = int(applying.split("|")[2].split("/")[0])
+    assert points > 10 and f"{points}/{points} [" in applying  # every point the batch wrote, counted by the store
+    assert capsys.readouterr().out.startswith("Batch ")  # the result, on stdout as ever
+
+
+@pytest.mark.parametrize("chunk", [1, 7])
+def test_sqlite_commits_in_slices_inside_one_transaction(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """Slices change neither what a commit writes nor its conflict check, which sums over them."""
+    from contact_prefs import ConflictError, open_store
+    from contact_prefs_sqlite import store as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "COMMIT_CHUNK", chunk)
+    district = build_district(300, today=DAY)
+    spec = sample_spec(DAY)
+    with open_store("sqlite://") as store, open_store("sqlite://") as whole:
+        store.load(district)
+        whole.load(district)
+        change_set = plan(spec, store.snapshot(spec))
+        recorder = Recorder()
+        store.commit(change_set, actor="staff", progress=recorder)
+        assert recorder.started == [(len(change_set.updates), "Applying")]
+        assert all(0 < step <= chunk for step in recorder.steps) and sum(recorder.steps) == len(change_set.updates)
+        monkeypatch.setattr(sqlite_store, "COMMIT_CHUNK", 10**9)
+        whole.commit(plan(spec, whole.snapshot(spec)), actor="staff")
+        assert store.dump().sorted().contact_points == whole.dump().sorted().contact_points
+        monkeypatch.setattr(sqlite_store, "COMMIT_CHUNK", chunk)
+        # Only the first point moved since planning: found in the first slice, and nothing is written.
+        undone = whole.history()[0].batch_id
+        whole.undo(undone, actor="staff")
+        again = plan(spec, whole.snapshot(spec))
+        first = next(p for p in whole.dump().contact_points if p.key == again.updates[0].key)
+        whole.load(Snapshot(contact_points=[attrs.evolve(first, enabled=first.enabled ^ {Reason.TEACHER})]))
+        before, stale = whole.dump(), Recorder()
+        with pytest.raises(ConflictError):
+            whole.commit(again, actor="staff", progress=stale)
+        assert stale.events[-1] == ("finish", None)
+        assert whole.dump() == before and len(whole.history()) == 2
 
 
 def test_quiet_or_no_terminal_shows_no_progress(
@@ -277,7 +438,7 @@ def test_export_and_import_on_a_terminal_show_their_progress(
     terminal.seek(0)
     assert main(["--store", "sqlite:///copy.db", "import", "csv", "files"]) == 0
     assert "Reading files: 100%|" in terminal.getvalue()
-    assert "Loading 3,552 records...\n" in terminal.getvalue()
+    assert "Loading: 100%|" in terminal.getvalue() and "3552/3552 [" in terminal.getvalue()  # the store counts
     terminal.truncate(0)
     terminal.seek(0)
     shutil.copytree(SAMPLE, "roster")
@@ -313,7 +474,7 @@ def test_a_long_import_shows_a_bar_on_a_real_terminal(tmp_path: Path) -> None:
     assert result.returncode == 0
     text = shown.decode()
     assert "Reading files:" in text and "100%" in text and f"{len(district)}/{len(district)} [" in text
-    assert f"Loading {len(district):,} records" in text
+    assert "Loading:" in text and f"{len(district)}/{len(district)} [" in text
 
 
 def _read(fd: int) -> bytes:

@@ -59,7 +59,7 @@ from .rights import Action
 from .rules import check_undoable
 from .scope import UnknownId, diagnose, reaches_nobody, unknown_scope_ids
 from .spec import TEXT_REFUSAL, BatchSpec, SettingError, reason_setting
-from .store import BatchRecord, Receipt, Store
+from .store import BatchRecord, Receipt, Store, progress_option
 from .undoing import may_write_nothing, undo_writes_nothing
 
 PROG = "contact-prefs"
@@ -180,6 +180,12 @@ def _steps() -> Progress:
     """Where long work reports (pass it as ``progress=``): a bar on a terminal, for steps that
     count their work; nowhere off a terminal (scripts get quiet stderr) or with ``--quiet``."""
     return _REPORTING.progress
+
+
+def planned_now(store: Store, spec: BatchSpec) -> ChangeSet:
+    """``spec`` planned from the store as it is now, the reading and the planning reporting to
+    :func:`_steps` (the reading only from a store that reports its progress)."""
+    return plan(spec, store.snapshot(spec, **progress_option(_steps(), store.snapshot)), progress=_steps())
 
 
 def _progress(message: str) -> None:
@@ -522,8 +528,8 @@ def _demo(args: argparse.Namespace) -> int:
                 )
         _progress(f"Building a district of {args.students:,} students")
         district = build_district(args.students, seed=args.seed, today=today)
-        _progress(f"Loading {len(district):,} records into {url}")
-        store.load(district, demo=True)  # marked, so that no import of real records lands here unasked
+        # Marked, so that no import of real records lands here unasked.
+        store.load(district, demo=True, **progress_option(_steps(), store.load))
         _progress("Applying the demo batch")
         change_set, receipt = run_batch(store, sample_spec(today), actor="demo")
         schools = len({enrollment.school_id for enrollment in district.enrollments})
@@ -627,8 +633,7 @@ def _plan(args: argparse.Namespace) -> int:
     spec, lines = _spec(args)
     with _open(args, Action.PLAN, {"spec": spec}) as store:
         _warn_unknown_ids(store, spec, args.filter_file, lines)
-        _progress("Reading the district")
-        change_set = plan(spec, store.snapshot(spec), progress=_steps())
+        change_set = planned_now(store, spec)
         _check_scope(store, change_set, args)
     _print(_planned(change_set), args)
     return EXIT_DONE
@@ -677,8 +682,7 @@ def _apply(args: argparse.Namespace) -> int:
     approval = _approval_policy(args)
     with _open(args, Action.APPLY, {"spec": spec}) as opened:
         _warn_unknown_ids(opened, spec, args.filter_file, lines)
-        _progress("Reading the district")
-        preview = plan(spec, opened.snapshot(spec), progress=_steps())
+        preview = planned_now(opened, spec)
         _check_scope(opened, preview, args)
         if not preview:
             return _nothing_recorded(preview, args)
@@ -688,7 +692,6 @@ def _apply(args: argparse.Namespace) -> int:
             if not _confirm(f"Apply these {len(preview):,} changes?"):
                 print("Nothing was applied.")
                 return EXIT_DONE
-        _progress(f"Applying {len(preview):,} changes")
         with commit_point() as point:
             try:
                 change_set, receipt = _commit(HeldStore(opened, point), preview, actor=args.actor, approval=approval)
@@ -715,11 +718,11 @@ def _commit(
             return change_set, None
         check_approval_not_needed(approval, change_set)
         try:
-            return change_set, store.commit(change_set, actor=actor)
+            return change_set, store.commit(change_set, actor=actor, **progress_option(_steps(), store.commit))
         except ConflictError:
             if attempt == TRIES:
                 raise
-        change_set = plan(planned.spec, store.snapshot(planned.spec))
+        change_set = planned_now(store, planned.spec)
     raise AssertionError("unreachable")
 
 
@@ -836,9 +839,8 @@ def _import(args: argparse.Namespace) -> int:
     context = {"directory": str(args.directory), "kind": args.kind}
     with _open(args, Action.IMPORT, context, create=True) as opened, commit_point() as point:
         check_import_target(holds_demo=opened.holds_demo(), into_demo=args.into_demo, store=_shown_url(args))
-        _progress(f"Loading {len(snapshot):,} records")
         report = HeldStore(opened, point).load(
-            snapshot, remove=remove, keep_preferences=keep_preferences, actor=args.actor
+            snapshot, remove=remove, keep_preferences=keep_preferences, actor=args.actor, progress=_steps()
         )
         where = _where_points_are(args, report)
         result = Transferred(

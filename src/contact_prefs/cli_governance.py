@@ -35,9 +35,11 @@ from .cli import (
     _progress,
     _require_terminal_or_yes,
     _spec,
+    _steps,
     _warn,
     _warn_unknown_ids,
     one_line,
+    planned_now,
 )
 from .cli_rights import governance
 from .errors import ConflictError
@@ -45,7 +47,6 @@ from .formats.governance import chain_data, chain_text, proposal_data, proposal_
 from .formats.results import to_json, utc
 from .governance import apply_proposal, find_proposal, verify_history
 from .interrupts import HeldStore, commit_point
-from .planning import plan
 from .privacy import shown
 from .proposals import Proposal, approval_of, check_application, new_proposal
 from .rights import Action
@@ -168,8 +169,7 @@ def _propose(args: argparse.Namespace) -> int:
     # Proposing is the first half of an apply: the proposer is named on the batch it becomes.
     with _open(args, Action.APPLY, {"spec": spec}) as opened:
         _warn_unknown_ids(opened, spec, args.filter_file, lines)
-        _progress("Planning")
-        change_set = plan(spec, opened.snapshot(spec))
+        change_set = planned_now(opened, spec)
         _check_scope(opened, change_set, args)  # a usage error must come before anything is written
         result = _planned(change_set)
         if not change_set:
@@ -285,8 +285,7 @@ def apply_proposal_command(args: argparse.Namespace) -> int:
     with _open(args, Action.APPLY, {"proposal_id": args.proposal}) as opened:
         proposal = find_proposal(opened, args.proposal)
         if not args.yes:
-            _progress("Planning")
-            preview = plan(proposal.spec, opened.snapshot(proposal.spec))
+            preview = planned_now(opened, proposal.spec)
             check_application(proposal, preview, at=_now())  # refused before anyone is asked
             _confirming(_planned(preview))
             question = (
@@ -296,11 +295,12 @@ def apply_proposal_command(args: argparse.Namespace) -> int:
             if not _confirm(question):
                 print("Nothing was applied.")
                 return EXIT_DONE
-        _progress("Applying")
         with commit_point() as point:
             store = HeldStore(opened, point)
             try:
-                change_set, receipt = apply_proposal(store, proposal.proposal_id, actor=args.actor, at=_now())
+                change_set, receipt = apply_proposal(
+                    store, proposal.proposal_id, actor=args.actor, at=_now(), progress=_steps()
+                )
             except ConflictError as error:
                 raise ConflictError(error.conflicts, f"planned {TRIES} times, and {error}") from None
             _print(attrs.evolve(_applied(change_set, receipt), approval=approval_of(proposal)), args)

@@ -28,6 +28,7 @@ from .cli import (
     _spec,
     _warn_unknown_ids,
     one_line,
+    planned_now,
 )
 from .cli_rights import governance
 from .formats.governance import proposal_data
@@ -121,8 +122,7 @@ def _schedule(args: argparse.Namespace) -> int:
     policy = governance(args).approval
     with _open(args, Action.APPLY, {"spec": spec}) as opened:  # scheduling is an apply, on the days it names
         _warn_unknown_ids(opened, spec, args.filter_file, lines)
-        _progress("Planning")
-        _check_scope(opened, plan(spec, opened.snapshot(spec)), args)
+        _check_scope(opened, planned_now(opened, spec), args)
         start = spec_on(spec, args.starts_on)
         # Approved once, before it first runs: the batch its start day runs, as the district is now.
         why = approval_needed(policy, plan(start, opened.snapshot(start)))

@@ -19,9 +19,10 @@ from .errors import ConflictError
 from .identifiers import check_actor
 from .planning import plan
 from .privacy import looks_personal, shown
+from .progress import NO_PROGRESS, Progress
 from .proposals import Proposal, ProposalError, UnknownProposalError, check_application, new_proposal
 from .spec import BatchSpec
-from .store import Receipt, Store
+from .store import Receipt, Store, progress_option
 
 
 def propose(
@@ -47,20 +48,25 @@ def find_proposal(store: Store, proposal_id: str) -> Proposal:
     )
 
 
-def apply_proposal(store: Store, proposal_id: str, *, actor: str, at: datetime.datetime) -> tuple[ChangeSet, Receipt]:
+def apply_proposal(
+    store: Store, proposal_id: str, *, actor: str, at: datetime.datetime, progress: Progress = NO_PROGRESS
+) -> tuple[ChangeSet, Receipt]:
     """Plan the proposal's spec again and commit it, only if it is approved, unexpired at ``at``,
     and the district has not moved since it was approved (same digest).
 
     Raises :class:`~contact_prefs.proposals.PlanMovedError` with how many changes differ,
-    or :class:`~contact_prefs.proposals.ProposalError`; nothing is written then.
+    or :class:`~contact_prefs.proposals.ProposalError`; nothing is written then.  ``progress`` hears
+    the reading, planning and commit, from a store that takes it.
     """
     check_actor(actor)
     proposal = find_proposal(store, proposal_id)
     for attempt in range(1, TRIES + 1):
-        change_set = plan(proposal.spec, store.snapshot(proposal.spec))
+        snapshot = store.snapshot(proposal.spec, **progress_option(progress, store.snapshot))
+        change_set = plan(proposal.spec, snapshot, progress=progress)
         check_application(proposal, change_set, at=at)
+        reported = progress_option(progress, store.commit)
         try:
-            return change_set, store.commit(change_set, actor=actor, proposal_id=proposal.proposal_id)
+            return change_set, store.commit(change_set, actor=actor, proposal_id=proposal.proposal_id, **reported)
         except ConflictError:
             if attempt == TRIES:
                 raise

@@ -31,11 +31,12 @@ from .consent import ConsentEvent, ConsentPolicy, Review
 from .contents import StoreContents
 from .enums import Method
 from .ledger import LoadReport, PolicyChange
+from .progress import NO_PROGRESS, Progress
 from .proposals import Proposal
 from .schedules import Schedule
 from .snapshot import Snapshot
 from .spec import BatchSpec
-from .store import BatchRecord, BatchSummary, ClosesOnExit, Receipt, Store, commit_options
+from .store import BatchRecord, BatchSummary, ClosesOnExit, Receipt, Store, commit_options, progress_option
 
 T = TypeVar("T")
 
@@ -113,10 +114,16 @@ class HeldStore(ClosesOnExit):
         keep_preferences: bool = False,
         actor: str = "import",
         demo: bool = False,
+        progress: Progress = NO_PROGRESS,
     ) -> LoadReport:
         return self._write(
             lambda: self.inner.load(
-                snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor, demo=demo
+                snapshot,
+                remove=remove,
+                keep_preferences=keep_preferences,
+                actor=actor,
+                demo=demo,
+                **progress_option(progress, self.inner.load),
             )
         )
 
@@ -124,10 +131,17 @@ class HeldStore(ClosesOnExit):
         return self.inner.holds_demo()
 
     def commit(
-        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+        self,
+        changeset: ChangeSet,
+        *,
+        actor: str,
+        proposal_id: str | None = None,
+        schedule_id: str | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> Receipt:
         options = commit_options(proposal_id=proposal_id, schedule_id=schedule_id)
-        return self._write(lambda: self.inner.commit(changeset, actor=actor, **options))
+        reported = progress_option(progress, self.inner.commit)
+        return self._write(lambda: self.inner.commit(changeset, actor=actor, **options, **reported))
 
     def revert(self, batch_id: str, *, actor: str, schedule_id: str) -> Receipt:
         return self._write(lambda: self.inner.revert(batch_id, actor=actor, schedule_id=schedule_id))
@@ -201,8 +215,8 @@ class HeldStore(ClosesOnExit):
     def dump(self) -> Snapshot:
         return self.inner.dump()
 
-    def snapshot(self, spec: BatchSpec) -> Snapshot:
-        return self.inner.snapshot(spec)
+    def snapshot(self, spec: BatchSpec, *, progress: Progress = NO_PROGRESS) -> Snapshot:
+        return self.inner.snapshot(spec, **progress_option(progress, self.inner.snapshot))
 
     def history(self) -> tuple[BatchRecord, ...]:
         return self.inner.history()

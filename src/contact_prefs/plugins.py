@@ -19,12 +19,13 @@ from .hookspecs import StoreFactory, hookimpl
 from .identifiers import check_actor, check_id, id_problem
 from .ledger import LoadReport, PolicyChange
 from .privacy import redact_url, scrub, shown, url_secrets
+from .progress import NO_PROGRESS, Progress
 from .proposals import Proposal
 from .rights import Action, Governance, action_of
 from .schedules import Schedule
 from .snapshot import Snapshot
 from .spec import BatchSpec
-from .store import BatchRecord, Receipt, Store, commit_options
+from .store import BatchRecord, Receipt, Store, commit_options, progress_option
 
 
 @attrs.define
@@ -155,10 +156,18 @@ class ObservedStore:
         keep_preferences: bool = False,
         actor: str = "import",
         demo: bool = False,
+        progress: Progress = NO_PROGRESS,
     ) -> LoadReport:
         context = {"snapshot": snapshot, "remove": remove, "keep_preferences": keep_preferences}
         self._authorize(actor, Action.IMPORT, context)
-        return self.inner.load(snapshot, remove=remove, keep_preferences=keep_preferences, actor=actor, demo=demo)
+        return self.inner.load(
+            snapshot,
+            remove=remove,
+            keep_preferences=keep_preferences,
+            actor=actor,
+            demo=demo,
+            **progress_option(progress, self.inner.load),
+        )
 
     def holds_demo(self) -> bool:
         return self.inner.holds_demo()
@@ -166,15 +175,22 @@ class ObservedStore:
     def dump(self) -> Snapshot:
         return self.inner.dump()
 
-    def snapshot(self, spec: BatchSpec) -> Snapshot:
-        return self.inner.snapshot(spec)
+    def snapshot(self, spec: BatchSpec, *, progress: Progress = NO_PROGRESS) -> Snapshot:
+        return self.inner.snapshot(spec, **progress_option(progress, self.inner.snapshot))
 
     def commit(
-        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+        self,
+        changeset: ChangeSet,
+        *,
+        actor: str,
+        proposal_id: str | None = None,
+        schedule_id: str | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> Receipt:
         options = commit_options(proposal_id=proposal_id, schedule_id=schedule_id)
         self._authorize(actor, Action.APPLY, {"spec": changeset.spec, "change_set": changeset, **options})
-        return self._announce(self.inner.commit(changeset, actor=actor, **options))
+        reported = progress_option(progress, self.inner.commit)
+        return self._announce(self.inner.commit(changeset, actor=actor, **options, **reported))
 
     def revert(self, batch_id: str, *, actor: str, schedule_id: str) -> Receipt:
         # A schedule's end is the second half of the apply that scheduled it.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Self, TypedDict, runtime_checkable
 
 import attrs
 
@@ -14,6 +15,7 @@ from .changes import Change, ChangeSet
 from .consent import ConsentEvent, ConsentPolicy, Review
 from .enums import Method, Reason
 from .ledger import LoadReport, PolicyChange
+from .progress import NO_PROGRESS, Progress
 from .proposals import Approval, Proposal
 from .schedules import Schedule, left_alone_counts
 from .snapshot import Snapshot
@@ -113,11 +115,45 @@ def checked_limit(limit: int | None) -> int | None:
     return limit
 
 
-def commit_options(*, proposal_id: str | None, schedule_id: str | None) -> dict[str, str]:
+class CommitOptions(TypedDict, total=False):
+    """The options of a ``commit`` that were given."""
+
+    proposal_id: str
+    schedule_id: str
+
+
+class ProgressOption(TypedDict, total=False):
+    """The ``progress`` of a ``snapshot``, ``load`` or ``commit``, when it reports somewhere."""
+
+    progress: Progress
+
+
+def commit_options(*, proposal_id: str | None, schedule_id: str | None) -> CommitOptions:
     """The options of a ``commit`` that were given, for wrappers to pass on: a store written before
     proposals or schedules takes no ``proposal_id`` or ``schedule_id``."""
-    given = {"proposal_id": proposal_id, "schedule_id": schedule_id}
-    return {name: value for name, value in given.items() if value is not None}
+    options = CommitOptions()
+    if proposal_id is not None:
+        options["proposal_id"] = proposal_id
+    if schedule_id is not None:
+        options["schedule_id"] = schedule_id
+    return options
+
+
+def progress_option(progress: Progress, call: Callable[..., object]) -> ProgressOption:
+    """``progress`` as a keyword for wrappers to pass on to ``call`` (a store's ``snapshot``, ``load``
+    or ``commit``) when it reports somewhere and ``call`` takes it: a store written before progress
+    takes no ``progress``, and works on as before, without reporting."""
+    if progress is NO_PROGRESS or not _takes_progress(call):
+        return ProgressOption()
+    return ProgressOption(progress=progress)
+
+
+def _takes_progress(call: Callable[..., object]) -> bool:
+    try:
+        parameters = inspect.signature(call).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: pass it, as to any store
+        return True
+    return any(p.name == "progress" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 @runtime_checkable
@@ -135,6 +171,7 @@ class Store(Protocol):
         keep_preferences: bool = False,
         actor: str = "import",
         demo: bool = False,
+        progress: Progress = NO_PROGRESS,
     ) -> LoadReport:
         """Atomically delete the records keyed in ``remove``, then upsert every record of ``snapshot`` by key.
 
@@ -147,6 +184,9 @@ class Store(Protocol):
         the revocations of points loaded as revoked
         (:func:`contact_prefs.ledger.consent_of_load`, with ``actor``): a load
         never clears a revocation.
+
+        ``progress`` (optional: a store written before it takes none) hears how far the load got, in
+        coarse steps, from inside its one transaction; see :mod:`contact_prefs.progress`.
         """
 
     def holds_demo(self) -> bool:
@@ -156,11 +196,19 @@ class Store(Protocol):
     def dump(self) -> Snapshot:
         """Everything stored."""
 
-    def snapshot(self, spec: BatchSpec) -> Snapshot:
-        """What ``spec`` needs: planning it gives the same change set as planning everything stored."""
+    def snapshot(self, spec: BatchSpec, *, progress: Progress = NO_PROGRESS) -> Snapshot:
+        """What ``spec`` needs: planning it gives the same change set as planning everything stored.
+
+        ``progress`` (optional) hears how far the reading got, in coarse steps."""
 
     def commit(
-        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+        self,
+        changeset: ChangeSet,
+        *,
+        actor: str,
+        proposal_id: str | None = None,
+        schedule_id: str | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> Receipt:
         """Write every change or none, compare-and-set per point; raises ``ConflictError``.
 
@@ -173,7 +221,9 @@ class Store(Protocol):
         allows it (so two daily jobs at once start it once), records the batch naming the schedule and
         the schedule as :func:`~contact_prefs.schedules.started_schedule`; raises
         ``UnknownScheduleError`` or ``ScheduleError``.  Every commit appends its chain links
-        (:mod:`contact_prefs.chain`) in its transaction.
+        (:mod:`contact_prefs.chain`) in its transaction.  ``progress`` (optional) hears how many
+        changes were written, in coarse steps, from inside that one transaction: it never splits a
+        commit, and it finishes whether the commit succeeds, conflicts or fails.
         """
 
     def history(self) -> tuple[BatchRecord, ...]:

@@ -62,6 +62,7 @@ from contact_prefs.ledger import (
     set_aside_loaded_consent,
 )
 from contact_prefs.privacy import shown
+from contact_prefs.progress import NO_PROGRESS, Progress, reporting
 from contact_prefs.proposals import (
     Approval,
     Proposal,
@@ -140,15 +141,16 @@ class MemoryStore(ClosesOnExit):
         keep_preferences: bool = False,
         actor: str = "import",
         demo: bool = False,
+        progress: Progress = NO_PROGRESS,
     ) -> LoadReport:
         """Delete the records keyed in ``remove``, then upsert every record of ``snapshot``; every loaded
         point's ``revoked`` as :func:`~contact_prefs.ledger.consent_of_load` decides; with ``demo``, mark
-        the store as holding demo data.
+        the store as holding demo data.  ``progress`` advances once per collection written.
 
         With ``keep_preferences`` an existing contact point keeps everything but its address (and its
         consent, which belongs to the address).
         """
-        with self._locked():
+        with reporting(progress, len(snapshot), "Loading"), self._locked():
             removed = {name: {r.key for r in records} for name, records in (remove or Snapshot()).collections().items()}
             stored_points = self._records["contact_points"]
             points: list[ContactPoint] = list(snapshot.contact_points)
@@ -167,7 +169,9 @@ class MemoryStore(ClosesOnExit):
             for name, records in snapshot.collections().items():
                 if name != "contact_points":
                     self._records[name].update((record.key, record) for record in records)
+                    progress.advance(len(records))
             stored_points.update((point.key, point) for point in consent.points)
+            progress.advance(len(snapshot.contact_points))
             self._append_events(consent.events)
             self._refresh({event.address for event in consent.events})  # the other points holding them
             self._demo = self._demo or demo
@@ -185,17 +189,30 @@ class MemoryStore(ClosesOnExit):
             collections: dict[str, Any] = {name: tuple(records.values()) for name, records in self._records.items()}
             return Snapshot(**collections, version=self._version)
 
-    def snapshot(self, spec: BatchSpec) -> Snapshot:
-        """Everything stored: the reference store does not narrow to the spec."""
-        return self.dump()
+    def snapshot(self, spec: BatchSpec, *, progress: Progress = NO_PROGRESS) -> Snapshot:
+        """Everything stored: the reference store does not narrow to the spec.  ``progress`` advances
+        once, by every record read."""
+        with self._locked():  # the count and the reading under one hold of the lock: they agree
+            total = sum(map(len, self._records.values()))
+            with reporting(progress, total, "Reading the district"):
+                snapshot = self.dump()
+                progress.advance(total)
+                return snapshot
 
     def commit(
-        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+        self,
+        changeset: ChangeSet,
+        *,
+        actor: str,
+        proposal_id: str | None = None,
+        schedule_id: str | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> Receipt:
         """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides; with
         ``proposal_id``, only as :func:`~contact_prefs.proposals.check_application` allows; with
-        ``schedule_id``, only as :func:`~contact_prefs.schedules.check_start` allows."""
-        with self._locked():
+        ``schedule_id``, only as :func:`~contact_prefs.schedules.check_start` allows.  ``progress``
+        advances once, by the points written."""
+        with reporting(progress, len(changeset.updates), "Applying"), self._locked():
             at = _now()
             proposal = None
             if proposal_id is not None:
@@ -208,6 +225,7 @@ class MemoryStore(ClosesOnExit):
             writes = check_commit(changeset.updates, self._now(changeset.updates))
             for update in writes:
                 self._write(update, source=Source.BATCH)
+            progress.advance(len(changeset.updates))
             approval = None if proposal is None else approval_of(proposal)
             record = self._record(
                 changeset.spec, changeset.changes, actor=actor, at=at, approval=approval, schedule_id=schedule_id

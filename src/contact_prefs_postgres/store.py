@@ -45,6 +45,7 @@ from contact_prefs.identifiers import check_actor
 from contact_prefs.ledger import LoadReport, PolicyChange, resolve
 from contact_prefs.plain import METHOD_VALUES, METHODS, spec_from_plain, spec_to_plain
 from contact_prefs.privacy import shown
+from contact_prefs.progress import NO_PROGRESS, Progress, reporting
 from contact_prefs.proposals import (
     Approval,
     Proposal,
@@ -140,9 +141,13 @@ class PostgresStore(ClosesOnExit):
         with self._transaction(READ) as cursor:
             return self._dump(cursor)
 
-    def snapshot(self, spec: BatchSpec) -> Snapshot:
-        with self._transaction(READ) as cursor:
-            return scoped_snapshot(cursor, spec, self._version(cursor))
+    def snapshot(self, spec: BatchSpec, *, progress: Progress = NO_PROGRESS) -> Snapshot:
+        """The records ``spec``'s plan can look at, scoped in SQL; ``progress`` advances once, by the
+        records read (a few statements, whose size is not known before they ran)."""
+        with reporting(progress, None, "Reading the district"), self._transaction(READ) as cursor:
+            snapshot = scoped_snapshot(cursor, spec, self._version(cursor))
+            progress.advance(len(snapshot))
+            return snapshot
 
     def holds_demo(self) -> bool:
         """Whether a load with ``demo=True`` marked the store (``meta.demo``)."""
@@ -195,15 +200,17 @@ class PostgresStore(ClosesOnExit):
         keep_preferences: bool = False,
         actor: str = "import",
         demo: bool = False,
+        progress: Progress = NO_PROGRESS,
     ) -> LoadReport:
         """Delete the records keyed in ``remove``, upsert every record of ``snapshot``, and record
         the revocations of points loaded as revoked; every loaded point's ``revoked`` is what
         :func:`~contact_prefs.ledger.consent_of_load` says, and so is that of every stored point
         holding an address the load revoked.  With ``demo``, ``meta.demo`` marks the store in the
-        same transaction."""
+        same transaction.  ``progress`` advances per table written (one statement each)."""
         removed = remove.collections() if remove is not None else {}
         gone = [(p.owner_id, METHOD_VALUES[p.method]) for p in removed.get(CONTACT_POINTS.name, ())]
-        with self._transaction(WRITE) as cursor:
+        loading = reporting(progress, len(snapshot), "Loading")
+        with loading, self._transaction(WRITE) as cursor:
             # Loads queue behind each other (one upserts what another deletes) and behind consent
             # writes (the ledgers they read must not change before they write), not behind commits.
             take_ledger_lock(cursor, self.url.schema)
@@ -223,6 +230,7 @@ class PostgresStore(ClosesOnExit):
                 if records:
                     updated = ADDRESS_AND_CONSENT if keep_preferences and table is CONTACT_POINTS else None
                     cursor.execute(table.upsert(updated), table.arrays(records))
+                progress.advance(len(getattr(snapshot, table.name)))
             ledgers.set_keys(cursor, [owner for owner, _ in loaded], [method for _, method in loaded], consent.keys)
             chained = self._consent_entries(cursor, consent.events)
             ledgers.append(cursor, consent.events)
@@ -234,15 +242,23 @@ class PostgresStore(ClosesOnExit):
         return consent.report
 
     def commit(
-        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+        self,
+        changeset: ChangeSet,
+        *,
+        actor: str,
+        proposal_id: str | None = None,
+        schedule_id: str | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> Receipt:
         """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides; with
         ``proposal_id``, only as :func:`~contact_prefs.proposals.check_application` allows, at the
         server's time before anything is written (the proposal's row is locked first, so that
         two applications of one proposal queue and the second finds it applied); with ``schedule_id``,
-        only as :func:`~contact_prefs.schedules.check_start` allows, in the same transaction."""
+        only as :func:`~contact_prefs.schedules.check_start` allows, in the same transaction.
+        ``progress`` advances once the points are written: one statement writes them all."""
         rows = write_rows(changeset.updates, lambda update: Source.BATCH)
-        with self._transaction(WRITE) as cursor:
+        applying = reporting(progress, len(changeset.updates), "Applying")
+        with applying, self._transaction(WRITE) as cursor:
             proposal = schedule = None
             if proposal_id is not None:
                 proposal = proposal_rows.locked(cursor, proposal_id)
@@ -254,6 +270,7 @@ class PostgresStore(ClosesOnExit):
             if not compare_and_set(cursor, rows):
                 writes = check_commit(changeset.updates, points_now(cursor))
                 self._write(cursor, write_rows(writes, lambda update: Source.BATCH), again=True)
+            progress.advance(len(changeset.updates))
             approval = None if proposal is None else approval_of(proposal)
             batch_id, at, entry = self._record(
                 cursor, changeset, actor, recorded=bool(rows), approval=approval, schedule_id=schedule_id

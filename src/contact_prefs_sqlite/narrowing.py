@@ -30,6 +30,7 @@ from operator import itemgetter
 from typing import Any
 
 from contact_prefs import BatchSpec, Method, Mode, SkipReason
+from contact_prefs.progress import NO_PROGRESS, Progress
 from contact_prefs.selection import Selection
 
 from .tables import TABLES
@@ -55,8 +56,11 @@ def create_temporary_tables(connection: sqlite3.Connection) -> None:
         connection.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (id TEXT PRIMARY KEY) WITHOUT ROWID")
 
 
-def narrowed(connection: sqlite3.Connection, spec: BatchSpec) -> tuple[dict[str, list[Any]], Selection]:
-    """The record collections ``spec``'s plan reads, by snapshot field name, and whom it selects."""
+def narrowed(
+    connection: sqlite3.Connection, spec: BatchSpec, progress: Progress = NO_PROGRESS
+) -> tuple[dict[str, list[Any]], Selection]:
+    """The record collections ``spec``'s plan reads, by snapshot field name, and whom it selects;
+    ``progress`` advances by the rows of each table read."""
     for name in TEMPORARY_TABLES:
         connection.execute(f"DELETE FROM temp.{name}")
     parameters = {"day": spec.as_of.isoformat(), "school": spec.school_id, "calendar": spec.calendar_id}
@@ -86,6 +90,7 @@ def narrowed(connection: sqlite3.Connection, spec: BatchSpec) -> tuple[dict[str,
             )
         connection.execute(f"INSERT OR IGNORE INTO temp.recipients (id) {query}", parameters)
     recipients = [person_id for (person_id,) in connection.execute("SELECT id FROM temp.recipients")]
+    progress.advance(len(recipients))
 
     found: dict[str, list[Any]] = {}
     found["assignments"] = _read(
@@ -94,6 +99,7 @@ def narrowed(connection: sqlite3.Connection, spec: BatchSpec) -> tuple[dict[str,
         f"FROM temp.recipients r CROSS JOIN assignments t ON t.person_id = r.id WHERE {active('t')}",
         parameters,
     )
+    progress.advance(len(found["assignments"]))
     connection.execute(
         "INSERT OR IGNORE INTO temp.households (id) SELECT t.household_id "
         f"FROM temp.recipients r CROSS JOIN household_members t ON t.person_id = r.id WHERE {active('t')} "
@@ -108,6 +114,7 @@ def narrowed(connection: sqlite3.Connection, spec: BatchSpec) -> tuple[dict[str,
         parameters,
     )
     households = {household: frozenset(map(PERSON, members)) for household, members in groupby(memberships, HOUSEHOLD)}
+    progress.advance(sum(map(len, households.values())))
     points = TABLES["contact_points"].select("t")
     rows = connection.execute(
         f"SELECT {points} FROM temp.recipients r CROSS JOIN contact_points t ON t.owner_id = r.id "
@@ -117,6 +124,7 @@ def narrowed(connection: sqlite3.Connection, spec: BatchSpec) -> tuple[dict[str,
         {"household": HOUSEHOLD_PHONE},
     )
     found["contact_points"] = TABLES["contact_points"].records(rows)
+    progress.advance(len(found["contact_points"]))
     return found, Selection.of(spec, recipients, households, skipped)
 
 

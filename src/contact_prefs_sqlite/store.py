@@ -51,6 +51,7 @@ from contact_prefs.identifiers import check_actor
 from contact_prefs.ledger import LoadReport, PolicyChange, resolve
 from contact_prefs.plain import METHODS, SOURCE_VALUES, SOURCES
 from contact_prefs.privacy import shown
+from contact_prefs.progress import CHUNK, NO_PROGRESS, Progress, reporting, slices
 from contact_prefs.proposals import (
     Approval,
     Proposal,
@@ -99,6 +100,9 @@ _COMPARED = "owner_id = ?1 AND method = ?2 AND source = ?3 AND enabled = ?4 AND 
 _COMMIT_POINT = f"UPDATE contact_points SET enabled = ?5, source = '{BATCH}' WHERE {_COMPARED}"
 _RESTORE_POINT = f"UPDATE contact_points SET enabled = ?5, source = ?7 WHERE {_COMPARED}"
 
+COMMIT_CHUNK = CHUNK
+"""How many points a commit compares and sets between two reports of its progress."""
+
 # The points of a points document as they are now, by position (NULLs where a point is gone).
 _POINTS_NOW = f"""
     SELECT u.position, p.enabled, p.source, p.revoked FROM {history_rows.POINTS} AS u
@@ -138,10 +142,13 @@ class SQLiteStore(ClosesOnExit):
         with self._transaction("read") as connection:
             return self._dump(connection)
 
-    def snapshot(self, spec: BatchSpec) -> Snapshot:
-        """The records ``spec``'s plan can look at, narrowed in SQL (see :mod:`.narrowing`)."""
-        with self._transaction("read") as connection:
-            collections, selection = narrowed(connection, spec)
+    def snapshot(self, spec: BatchSpec, *, progress: Progress = NO_PROGRESS) -> Snapshot:
+        """The records ``spec``'s plan can look at, narrowed in SQL (see :mod:`.narrowing`).
+
+        ``progress`` advances by the rows of each table read; how many there will be is not known
+        before the narrowing has run, so the step has no total."""
+        with reporting(progress, None, "Reading the district"), self._transaction("read") as connection:
+            collections, selection = narrowed(connection, spec, progress)
             return unchecked_snapshot(collections, selection=selection, version=self._version(connection))
 
     def holds_demo(self) -> bool:
@@ -173,14 +180,17 @@ class SQLiteStore(ClosesOnExit):
         keep_preferences: bool = False,
         actor: str = "import",
         demo: bool = False,
+        progress: Progress = NO_PROGRESS,
     ) -> LoadReport:
         """Delete the records keyed in ``remove``, then upsert every record of ``snapshot``, atomically;
         every loaded point's ``revoked`` as :func:`~contact_prefs.ledger.consent_of_load` decides.
 
         The revocations the load records reach every point holding their
         addresses, loaded or not, in the same transaction; so does the mark of ``demo``.
+        ``progress`` advances per :data:`~contact_prefs.progress.CHUNK` of records written.
         """
-        with self._transaction("load records into", write=True) as connection:
+        loading = reporting(progress, len(snapshot), "Loading")
+        with loading, self._transaction("load records into", write=True) as connection:
             if remove is not None:
                 for name, records in remove.collections().items():
                     table = TABLES[name]
@@ -192,12 +202,14 @@ class SQLiteStore(ClosesOnExit):
             for name, records in snapshot.collections().items():
                 if name != "contact_points":
                     table = TABLES[name]
-                    connection.executemany(table.upsert(), map(table.to_row, records))
+                    for chunk in slices(records):
+                        connection.executemany(table.upsert(), map(table.to_row, chunk))
+                        progress.advance(len(chunk))
             points = TABLES["contact_points"]
-            connection.executemany(
-                points.upsert(PREFERENCES if keep_preferences else (), extra=LEDGER_KEY),
-                [(*points.to_row(point), key) for point, key in zip(consent.points, keys, strict=True)],
-            )
+            point_rows = [(*points.to_row(point), key) for point, key in zip(consent.points, keys, strict=True)]
+            for chunk in slices(point_rows):
+                connection.executemany(points.upsert(PREFERENCES if keep_preferences else (), extra=LEDGER_KEY), chunk)
+                progress.advance(len(chunk))
             ledgers.refresh(connection, {event.address for event in consent.events})
             if demo:
                 connection.execute("UPDATE state SET demo = 1")
@@ -206,13 +218,19 @@ class SQLiteStore(ClosesOnExit):
         return consent.report
 
     def commit(
-        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+        self,
+        changeset: ChangeSet,
+        *,
+        actor: str,
+        proposal_id: str | None = None,
+        schedule_id: str | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> Receipt:
         """Write every point update or none, as :func:`~contact_prefs.writes.check_commit` decides; with
         ``proposal_id``, only as :func:`~contact_prefs.proposals.check_application` allows, and the proposal
         recorded as applied by this batch; with ``schedule_id``, only as
         :func:`~contact_prefs.schedules.check_start` allows.  The batch's chain link (and the application's)
-        in the same transaction.
+        in the same transaction.  ``progress`` advances per slice of the points written, inside it.
         """
         updates = changeset.point_updates()
         batch_id, at = uuid.uuid4().hex, _now()
@@ -227,7 +245,8 @@ class SQLiteStore(ClosesOnExit):
             if proposal_id is None
             else None
         )
-        with self._transaction("commit a batch to", write=True) as connection:
+        applying = reporting(progress, len(rows), "Applying")
+        with applying, self._transaction("commit a batch to", write=True) as connection:
             proposal = approval = schedule = None
             if proposal_id is not None:
                 proposal = proposal_rows.find(connection, proposal_id, describe(self.path))
@@ -254,7 +273,7 @@ class SQLiteStore(ClosesOnExit):
                 connection.execute(schedule_rows.UPDATE_SCHEDULE, schedule_rows.schedule_row(started))
             connection.execute("SAVEPOINT points")
             # Every point as planned is the usual case, and check_commit lets such updates through as they are.
-            if _written(connection.executemany(_COMMIT_POINT, rows)) != len(rows):
+            if _written_in_slices(connection, _COMMIT_POINT, rows, progress) != len(rows):
                 connection.execute("ROLLBACK TO points")
                 writes = check_commit(updates, self._points_now(connection, points))
                 self._write(connection, _COMMIT_POINT, history_rows.point_rows(writes))
@@ -696,6 +715,16 @@ class SQLiteStore(ClosesOnExit):
 def _written(cursor: sqlite3.Cursor) -> int:
     """The rows an ``executemany`` changed (its rowcount is -1 when it ran no statement)."""
     return max(cursor.rowcount, 0)
+
+
+def _written_in_slices(connection: sqlite3.Connection, statement: str, rows: list[Row], progress: Progress) -> int:
+    """The rows ``statement`` changed, run over ``rows`` in slices of :data:`COMMIT_CHUNK` within the
+    caller's transaction, advancing ``progress`` after each slice."""
+    written = 0
+    for chunk in slices(rows, COMMIT_CHUNK):
+        written += _written(connection.executemany(statement, chunk))
+        progress.advance(len(chunk))
+    return written
 
 
 def _batch_entry(

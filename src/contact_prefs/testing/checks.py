@@ -33,12 +33,13 @@ from ..consent import ConsentEvent, ConsentPolicy, Review
 from ..contents import StoreContents
 from ..enums import Method, Reason
 from ..ledger import LoadReport, PolicyChange
+from ..progress import NO_PROGRESS, Progress
 from ..proposals import Proposal
 from ..records import ContactPoint
 from ..schedules import Schedule
 from ..snapshot import Snapshot
 from ..spec import BatchSpec
-from ..store import BatchRecord, BatchSummary, Receipt, Store, commit_options
+from ..store import BatchRecord, BatchSummary, Receipt, Store, commit_options, progress_option
 
 __all__ = ["CheckedStore", "RawPoint", "RawPointReader", "assert_checked", "mask_of"]
 
@@ -220,14 +221,22 @@ class CheckedStore:
     def dump(self) -> Snapshot:
         return self._checked_snapshot(self.inner.dump(), "dump()")
 
-    def snapshot(self, spec: BatchSpec) -> Snapshot:
-        return self._checked_snapshot(self.inner.snapshot(spec), "snapshot(spec)")
+    def snapshot(self, spec: BatchSpec, *, progress: Progress = NO_PROGRESS) -> Snapshot:
+        snapshot = self.inner.snapshot(spec, **progress_option(progress, self.inner.snapshot))
+        return self._checked_snapshot(snapshot, "snapshot(spec)")
 
     def commit(
-        self, changeset: ChangeSet, *, actor: str, proposal_id: str | None = None, schedule_id: str | None = None
+        self,
+        changeset: ChangeSet,
+        *,
+        actor: str,
+        proposal_id: str | None = None,
+        schedule_id: str | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> Receipt:
         options = commit_options(proposal_id=proposal_id, schedule_id=schedule_id)
-        receipt = self.inner.commit(changeset, actor=actor, **options)
+        reported = progress_option(progress, self.inner.commit)
+        receipt = self.inner.commit(changeset, actor=actor, **options, **reported)
         self._checked(receipt, Receipt, "commit()")
         return receipt
 

@@ -35,7 +35,7 @@ use on their own: :class:`~.lifecycle.LifecycleContract`,
 :class:`~.undo.UndoContract`, :class:`~.privacy.PrivacyContract` and
 :class:`~.consent.ConsentContract`, :class:`~.governance.GovernanceContract` and
 :class:`~.transfer.TransferContract` and :class:`~.schedules.ScheduleContract` and
-:class:`~.demo_data.DemoDataContract`.
+:class:`~.demo_data.DemoDataContract` and :class:`~.progress.ProgressContract`.
 ``DISTRICT`` and ``SPEC`` (a small district and a batch that changes all four
 of its saved points) are there for a backend's own tests too.
 
@@ -75,6 +75,7 @@ from .governance import GovernanceContract
 from .lifecycle import LifecycleContract
 from .loading import LoadingContract
 from .privacy import PrivacyContract
+from .progress import ProgressContract, Recorder
 from .schedules import ScheduleContract
 from .transfer import TransferContract
 from .undo import UndoContract
@@ -109,8 +110,10 @@ __all__ = [
     "LifecycleContract",
     "LoadingContract",
     "PrivacyContract",
+    "ProgressContract",
     "RawPoint",
     "RawPointReader",
+    "Recorder",
     "ScheduleContract",
     "StoreContract",
     "StoreFactory",
@@ -132,6 +135,7 @@ class StoreContract(
     TransferContract,
     ScheduleContract,
     DemoDataContract,
+    ProgressContract,
 ):
     """The whole store contract, as tests to mix into a backend's ``Test*`` class.
 
