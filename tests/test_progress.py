@@ -30,36 +30,13 @@ from contact_prefs.progress import CHUNK, NO_PROGRESS, Progress, batches, report
 from contact_prefs.progress_bar import TerminalProgress, progress_for
 from contact_prefs.store import Receipt
 from contact_prefs.testing.profiles import examples
+from contact_prefs.testing.progress import Recorder
 from contact_prefs.testing.strategies import districts, specs
 from contact_prefs_memory import MemoryStore
 
 from .test_cli import SAMPLE
 
 DAY = datetime.date(2026, 11, 30)
-
-
-class Recorder:
-    """A :class:`~contact_prefs.progress.Progress` that writes down what it is told."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, object]] = []
-
-    def start(self, total: int | None, what: str) -> None:
-        self.events.append(("start", (total, what)))
-
-    def advance(self, count: int) -> None:
-        self.events.append(("advance", count))
-
-    def finish(self) -> None:
-        self.events.append(("finish", None))
-
-    @property
-    def steps(self) -> list[int]:
-        return [count for kind, count in self.events if kind == "advance"]  # type: ignore[misc]
-
-    @property
-    def started(self) -> list[tuple[int | None, str]]:
-        return [value for kind, value in self.events if kind == "start"]  # type: ignore[misc]
 
 
 class Terminal(io.StringIO):

@@ -42,6 +42,11 @@ class Recorder:
         """Every ``advance``'s count, in order."""
         return [count for kind, count in self.events if kind == "advance" and isinstance(count, int)]
 
+    @property
+    def started(self) -> list[tuple[int | None, str]]:
+        """Every ``start``'s total and name, in order."""
+        return [value for kind, value in self.events if kind == "start" and isinstance(value, tuple)]
+
     def assert_steps_finished(self) -> None:
         """Something was reported, and every step that started finished, in order (one at a time)."""
         kinds = [kind for kind, _ in self.events]
