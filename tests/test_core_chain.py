@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from typing import Any
 
 import attrs
 import pytest
@@ -339,3 +340,13 @@ def test_any_links_and_entries_give_a_report_never_an_error(
     assert report.head == head_of(links) and report.links == len(links)
     if not report.intact:
         assert report.position is None or 1 <= report.position <= len(links) + 1
+
+
+def test_an_update_that_switches_nothing_is_not_in_a_batch_entry() -> None:
+    # The history keeps changes: a store that wrote such an update reads none back, so every store's
+    # entry must leave it out alike, or the same batch would chain differently on two backends.
+    idle = _update("g2", {"emergency"}, {"emergency"}, {"g2"})
+    options: dict[str, Any] = {"batch_id": "b-1", "actor": "staff", "at": AT, "spec": SPEC}
+    counts = count_updates(UPDATES)
+    with_idle = batch_entry(**options, counts=counts, updates=(*UPDATES, idle))
+    assert with_idle == batch_entry(**options, counts=counts, updates=UPDATES)

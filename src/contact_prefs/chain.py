@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -142,7 +142,8 @@ def batch_entry(
     undoes, who proposed and approved it, the schedule it ran or reverted and
     what a revert left alone, and a digest of every point it wrote
     (as :mod:`contact_prefs.digest` hashes a change set, without the consent
-    it was planned under, which the history does not keep).
+    it was planned under, which the history does not keep, and without the
+    updates that switch nothing).
     """
     body = {
         "batch": batch_id,
@@ -154,9 +155,15 @@ def batch_entry(
         "approval": None if approval is None else attrs.asdict(approval),
         "schedule": schedule_id,
         "left_alone": {reason.value: n for reason, n in (left_alone or {}).items() if n},
-        "changes": updates_digest(updates, with_consent=False, header=_CHANGES_HEADER),
+        "changes": updates_digest(_switching(updates), with_consent=False, header=_CHANGES_HEADER),
     }
     return Entry(EntryKind.BATCH, batch_id, _canonical(body))
+
+
+def _switching(updates: Iterable[PointUpdate]) -> Iterator[PointUpdate]:
+    """The updates that switch a reason: the history keeps changes, so one that switches nothing
+    has none to read back, and every store must leave it out of the entry alike."""
+    return (update for update in updates if update.enabled_before.mask != update.enabled_after.mask)
 
 
 def batch_entry_of(record: Any) -> Entry:

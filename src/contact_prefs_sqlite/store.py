@@ -43,7 +43,7 @@ from contact_prefs.chain import (
     proposal_entry,
     withdrawal_entry,
 )
-from contact_prefs.changes import PointUpdate, count_updates
+from contact_prefs.changes import count_updates
 from contact_prefs.consent import ConsentEvent, ConsentPolicy, Review
 from contact_prefs.contents import StoreContents, check_receivable
 from contact_prefs.errors import UnknownReviewError
@@ -241,7 +241,15 @@ class SQLiteStore(ClosesOnExit):
         rows = history_rows.point_rows(updates)
         points, affects = history_rows.points_json(rows), history_rows.affects_json(updates)
         unapproved = (
-            _batch_entry(batch_id, actor, at, changeset.spec, counts, updates, schedule_id=schedule_id)
+            batch_entry(
+                batch_id=batch_id,
+                actor=actor,
+                at=at,
+                spec=changeset.spec,
+                counts=counts,
+                updates=updates,
+                schedule_id=schedule_id,
+            )
             if proposal_id is None
             else None
         )
@@ -279,8 +287,15 @@ class SQLiteStore(ClosesOnExit):
                 self._write(connection, _COMMIT_POINT, history_rows.point_rows(writes))
             entries = [
                 unapproved
-                or _batch_entry(
-                    batch_id, actor, at, changeset.spec, counts, updates, approval=approval, schedule_id=schedule_id
+                or batch_entry(
+                    batch_id=batch_id,
+                    actor=actor,
+                    at=at,
+                    spec=changeset.spec,
+                    counts=counts,
+                    updates=updates,
+                    approval=approval,
+                    schedule_id=schedule_id,
                 )
             ]
             if proposal is not None:
@@ -309,7 +324,18 @@ class SQLiteStore(ClosesOnExit):
             )
             undone_spec = history_rows.spec_from_json(spec)
             chain_rows.append(
-                connection, [_batch_entry(undo_id, actor, at, undone_spec, counts, written, undoes=batch_id)]
+                connection,
+                [
+                    batch_entry(
+                        batch_id=undo_id,
+                        actor=actor,
+                        at=at,
+                        spec=undone_spec,
+                        counts=counts,
+                        updates=written,
+                        undoes=batch_id,
+                    )
+                ],
             )
             sources = [(*row, SOURCE_VALUES[write.source]) for row, write in zip(rows, writes, strict=True)]
             self._write(connection, _RESTORE_POINT, sources)
@@ -347,13 +373,13 @@ class SQLiteStore(ClosesOnExit):
                 left_alone=left_alone,
             )
             reverted_spec = history_rows.spec_from_json(spec)
-            entry = _batch_entry(
-                revert_id,
-                actor,
-                at,
-                reverted_spec,
-                counts,
-                written,
+            entry = batch_entry(
+                batch_id=revert_id,
+                actor=actor,
+                at=at,
+                spec=reverted_spec,
+                counts=counts,
+                updates=written,
                 undoes=batch_id,
                 schedule_id=schedule_id,
                 left_alone=left_alone,
@@ -619,9 +645,7 @@ class SQLiteStore(ClosesOnExit):
         batches = connection.execute(
             f"SELECT {history_rows.BATCH_COLUMNS}, points, affects FROM batches ORDER BY seq {order}"
         )
-        return tuple(
-            history_rows.batch_record(row[:-2], history_rows.changes_from_json(*row[-2:])) for row in batches
-        )
+        return tuple(history_rows.batch_record(row[:-2], history_rows.changes_from_json(*row[-2:])) for row in batches)
 
     @staticmethod
     def _reviews(connection: sqlite3.Connection) -> tuple[Review, ...]:
@@ -725,38 +749,6 @@ def _written_in_slices(connection: sqlite3.Connection, statement: str, rows: lis
         written += _written(connection.executemany(statement, chunk))
         progress.advance(len(chunk))
     return written
-
-
-def _batch_entry(
-    batch_id: str,
-    actor: str,
-    at: datetime.datetime,
-    spec: BatchSpec,
-    counts: history_rows.Counts,
-    updates: Sequence[PointUpdate],
-    *,
-    undoes: str | None = None,
-    approval: Approval | None = None,
-    schedule_id: str | None = None,
-    left_alone: Mapping[Reason, int] | None = None,
-) -> Entry:
-    """The chain entry of a batch, from what its ``batches`` row holds: one pass over its updates.
-
-    An update that switches nothing has no change in the history read back, so it is left out here too.
-    """
-    changed = (update for update in updates if update.enabled_before.mask != update.enabled_after.mask)
-    return batch_entry(
-        batch_id=batch_id,
-        actor=actor,
-        at=at,
-        spec=spec,
-        counts=counts,
-        updates=changed,
-        undoes=undoes,
-        approval=approval,
-        schedule_id=schedule_id,
-        left_alone=left_alone,
-    )
 
 
 def _now() -> datetime.datetime:
